@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make check: every test uoom has, then one summary.
+#
+#   tools/check.sh [--debug]
+#
+# Stages: lint (shellcheck, checkpatch --strict on the series), the library's
+# unit tests (cmocka, ASan+UBSan, on the host), and the VM tests on the normal
+# kernel (our selftests + the kernel's own memcg selftests); --debug adds the
+# same VM tests on the debug kernel (lockdep, KASAN, kmemleak, DEBUG_VM).
+# A failing stage does not stop the others. Ends with "N passed, N failed".
+set -uo pipefail
+# shellcheck source=tools/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+debug=0
+[[ ${1:-} == --debug ]] && debug=1
+results=$UOOM_TOP/build/results
+rm -rf "$results"
+mkdir -p "$results"
+
+"$UOOM_TOP/tools/deps.sh" || die "could not install the build dependencies"
+
+# A TAP stream on stdin becomes rows of SUITE's tsv.
+tap_to_tsv() {
+	local suite=$1 line desc
+	while IFS= read -r line; do
+		[[ $line =~ ^(not\ )?ok\ [0-9]+\ (-\ )?(.*)$ ]] || continue
+		desc=${BASH_REMATCH[3]}
+		if [[ -n ${BASH_REMATCH[1]} ]]; then
+			printf '%s\t%s\tFAIL\t\n' "$suite" "${desc%% #*}"
+		elif [[ $desc == *"# SKIP"* ]]; then
+			printf '%s\t%s\tSKIP\t%s\n' "$suite" "${desc%% #*}" "${desc#*# SKIP}"
+		else
+			printf '%s\t%s\tPASS\t\n' "$suite" "${desc%% #*}"
+		fi
+	done
+}
+
+# 1. Lint.
+step "lint: shellcheck, checkpatch --strict"
+{
+	for f in "$UOOM_TOP"/tools/*.sh "$UOOM_TOP"/tools/vm/* "$UOOM_TOP"/selftests/upstream-run; do
+		if out=$(shellcheck -x -s bash "$f" 2>&1); then
+			printf 'lint\tshellcheck %s\tPASS\t\n' "${f#"$UOOM_TOP"/}"
+		else
+			printf 'lint\tshellcheck %s\tFAIL\t%s\n' "${f#"$UOOM_TOP"/}" "$(head -3 <<<"$out" | tr '\n\t' '  ')"
+		fi
+	done
+} >"$results/lint.tsv"
+"$UOOM_TOP/tools/checkpatch.sh" >>"$results/lint.tsv"
+
+# 2. Library unit tests.
+if [[ -f $UOOM_TOP/lib/Makefile ]]; then
+	step "unit tests: make -C lib check (ASan + UBSan)"
+	make -C "$UOOM_TOP/lib" check >"$results/lib.log" 2>&1
+	rc=$?
+	tap_to_tsv lib <"$results/lib.log" >"$results/lib.tsv"
+	if [[ $rc -ne 0 ]] && ! grep -q FAIL "$results/lib.tsv"; then
+		tail -20 "$results/lib.log" >&2
+		printf 'lib\tmake -C lib check\tFAIL\texit %s (log: %s)\n' "$rc" "$results/lib.log" >>"$results/lib.tsv"
+	fi
+	step "unit tests: $(grep -c PASS "$results/lib.tsv") passed, $(grep -c FAIL "$results/lib.tsv") failed"
+fi
+
+# 3. VM tests.
+"$UOOM_TOP/tools/vm-test.sh" -d normal -r "$results"
+[[ $debug -eq 1 ]] && "$UOOM_TOP/tools/vm-test.sh" -d debug -r "$results"
+
+"$UOOM_TOP/tools/summary.sh" "$results"

@@ -1,0 +1,65 @@
+# shellcheck shell=bash
+# Shared helpers for uoom's scripts: messages, errors, cache paths and keys.
+# Sourced, never run.
+
+UOOM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+UOOM_CACHE=${UOOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/uoom}
+UOOM_JOBS=${UOOM_JOBS:-$(nproc)}
+export UOOM_TOP UOOM_CACHE
+
+_uoom_t0=${_uoom_t0:-$(date +%s)}
+export _uoom_t0
+
+# step "what": a progress line with the time since the whole run started.
+step() {
+	local t=$(($(date +%s) - _uoom_t0))
+	printf '[%3d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*" >&2
+}
+
+warn() { printf 'uoom: warning: %s\n' "$*" >&2; }
+die() { printf 'uoom: error: %s\n' "$*" >&2; exit 1; }
+
+# The kernel version the series is based on, from kernel-patches/BASE.
+uoom_base_version() {
+	local v
+	v=$(sed -n '1{s/[[:space:]].*//;p}' "$UOOM_TOP/kernel-patches/BASE")
+	[[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+		die "kernel-patches/BASE: first word '$v' is not a version like 6.12.117"
+	printf '%s\n' "$v"
+}
+
+# The patches of the series, in order, as absolute paths.
+uoom_series() {
+	local line
+	while IFS= read -r line || [[ -n $line ]]; do
+		line=${line%%#*}
+		line=${line//[[:space:]]/}
+		[[ -n $line ]] || continue
+		[[ -f $UOOM_TOP/kernel-patches/$line ]] ||
+			die "kernel-patches/series names '$line', which does not exist in kernel-patches/"
+		printf '%s\n' "$UOOM_TOP/kernel-patches/$line"
+	done <"$UOOM_TOP/kernel-patches/series"
+}
+
+# Fragments that configure a variant ("normal" or "debug").
+uoom_fragments() {
+	printf '%s\n' "$UOOM_TOP/Kconfig.fragment"
+	[[ $1 == debug ]] && printf '%s\n' "$UOOM_TOP/Kconfig.debug.fragment"
+	return 0
+}
+
+# A key for everything that decides what the kernel build produces: the base,
+# the series, the fragments and the build script itself.
+uoom_kernel_key() {
+	local variant=$1
+	{
+		printf 'variant %s\n' "$variant"
+		cat "$UOOM_TOP/kernel-patches/BASE"
+		uoom_series | xargs -r cat
+		uoom_fragments "$variant" | xargs cat
+		cat "$UOOM_TOP/tools/kernel-build.sh"
+	} | sha256sum | cut -c1-16
+}
+
+uoom_srcdir() { printf '%s/src/linux-%s\n' "$UOOM_CACHE" "$(uoom_base_version)"; }
+uoom_builddir() { printf '%s/build/%s\n' "$UOOM_CACHE" "$1"; }

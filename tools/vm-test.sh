@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Build the kernel, the selftests and the initramfs, boot QEMU and run tests.
+#
+#   tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [NAME...]
+#
+# Runs the tests of LIST (default selftests/tests.list), or only the NAMEs
+# given, grouping tests that want the same VM memory into one boot. Each VM
+# ends by itself (reboot -f, QEMU -no-reboot) or is killed at its deadline.
+# Writes RESULTS_DIR/vm-VARIANT.tsv (suite, test, PASS|FAIL|SKIP, detail) and
+# the console, results and kernel logs next to it. Exit status: 0 only when
+# every test ran and passed (or skipped), every VM finished and the kernel
+# log has no WARNING/BUG/lockdep/KASAN/kmemleak report.
+set -euo pipefail
+# shellcheck source=tools/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+variant=normal
+results=$UOOM_TOP/build/results
+list=$UOOM_TOP/selftests/tests.list
+while getopts d:r:l: o; do
+	case $o in
+	d) variant=$OPTARG ;;
+	r) results=$OPTARG ;;
+	l) list=$OPTARG ;;
+	*) die "usage: tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [NAME...]" ;;
+	esac
+done
+shift $((OPTIND - 1))
+mkdir -p "$results"
+results=$(cd "$results" && pwd)
+tsv=$results/vm-$variant.tsv
+: >"$tsv"
+
+# --- build ----------------------------------------------------------------
+bzimage=$("$UOOM_TOP/tools/kernel-build.sh" "$variant" | tail -1)
+src=$(uoom_srcdir)
+kout=$(uoom_builddir "$variant")
+work=$UOOM_CACHE/vm/$variant
+mkdir -p "$work"
+
+step "building selftests"
+make -s -C "$UOOM_TOP/selftests" KSRC="$src" KHDR="$kout/usr/include" O="$work/bin" >&2
+
+step "building the kernel's cgroup selftests (test_core, test_kill, test_memcontrol)"
+ksft=$src/tools/testing/selftests/cgroup
+mkdir -p "$work/upstream"
+for t in test_core test_kill test_memcontrol; do
+	make -s -C "$ksft" OUTPUT="$work/upstream" KHDR_INCLUDES="-isystem $kout/usr/include" \
+		LDFLAGS=-static "$work/upstream/$t" >"$work/upstream/build.log" 2>&1 ||
+		{ cat "$work/upstream/build.log" >&2; die "building $ksft/$t failed"; }
+done
+mkdir -p "$work/upstream-bin"
+cp "$work/upstream"/test_{core,kill,memcontrol} "$work/upstream-bin/"
+
+extra=()
+[[ -d $UOOM_TOP/build/vm-bin ]] && extra+=("$UOOM_TOP/build/vm-bin")
+"$UOOM_TOP/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz" "$list" \
+	"$work/bin" "$work/upstream-bin" "${extra[@]}"
+
+# --- which tests, in which boots ------------------------------------------
+mapfile -t all < <(grep -vE '^[[:space:]]*(#|$)' "$list" | awk '{print $1, $2, $3}')
+declare -A mem_of to_of
+order=()
+for l in "${all[@]}"; do
+	read -r name mem to <<<"$l"
+	mem_of[$name]=$mem
+	to_of[$name]=$to
+	order+=("$name")
+done
+if [[ $# -gt 0 ]]; then
+	for n in "$@"; do [[ -n ${mem_of[$n]:-} ]] || die "no test '$n' in $list"; done
+	order=("$@")
+fi
+mems=()
+for n in "${order[@]}"; do
+	[[ " ${mems[*]} " == *" ${mem_of[$n]} "* ]] || mems+=("${mem_of[$n]}")
+done
+
+# KVM when it really works: /dev/kvm can exist and still fail (nested, MSRs),
+# so a first boot with no tests decides; the answer is kept per host kernel
+# and QEMU. UOOM_ACCEL=tcg|kvm overrides.
+pick_accel() {
+	local probe
+	probe=$UOOM_CACHE/accel-$(uname -r)-$(qemu-system-x86_64 --version | head -1 | tr -cd "0-9.")
+	if [[ -n ${UOOM_ACCEL:-} ]]; then
+		echo "$UOOM_ACCEL"
+	elif [[ ! -w /dev/kvm ]]; then
+		echo tcg
+	elif [[ -f $probe ]]; then
+		cat "$probe"
+	else
+		step "probing KVM (/dev/kvm exists): one empty boot"
+		: >"$work/probe.log"
+		timeout -k 2 20 qemu-system-x86_64 -machine q35,accel=kvm -cpu host -m 256M \
+			-nodefaults -no-user-config -display none -no-reboot \
+			-serial null -serial file:"$work/probe.log" -kernel "$bzimage" \
+			-initrd "$work/initramfs.cpio.gz" -append "console=ttyS0 panic=-1 UOOM_TESTS=" \
+			>/dev/null 2>&1 || true
+		if grep -q '^# uoom-done' "$work/probe.log"; then echo kvm >"$probe"; else echo tcg >"$probe"; fi
+		step "KVM $(grep -q kvm "$probe" && echo works || echo 'does not work here: using TCG')"
+		cat "$probe"
+	fi
+}
+accel=$(pick_accel)
+cpu=max
+[[ $accel == kvm ]] && cpu=host
+total=${#order[@]}
+done_n=0
+failed=0
+# Host-side margin per boot, for boot and shutdown; the debug kernel is slower.
+boot_slack=60
+[[ $variant == debug ]] && boot_slack=240
+
+splat_re='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|unreferenced object|Kernel panic|INFO: task .* blocked|rcu: INFO:|soft lockup|hard LOCKUP|list_add corruption|list_del corruption'
+
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$tsv"; }
+
+for mem in "${mems[@]}"; do
+	names=()
+	budget=$boot_slack
+	for n in "${order[@]}"; do
+		[[ ${mem_of[$n]} == "$mem" ]] || continue
+		names+=("$n")
+		budget=$((budget + ${to_of[$n]} + 5))
+	done
+	tag=$variant-$mem
+	con=$results/console-$tag.log
+	res=$results/results-$tag.log
+	: >"$res"
+	qemu-img create -q -f raw "$work/scratch.img" 512M
+	mkfs.ext4 -q -F "$work/scratch.img"
+	qemu-img create -q -f raw "$work/swap.img" 256M
+	mkswap -q "$work/swap.img" 2>/dev/null || mkswap "$work/swap.img" >/dev/null
+	step "boot ($variant kernel, $mem, $accel, limit ${budget}s): ${names[*]}"
+	timeout -k 5 "$budget" qemu-system-x86_64 \
+		-machine q35,accel="$accel" -cpu "$cpu" -smp 2 -m "$mem" \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial file:"$con" -serial file:"$res" \
+		-drive file="$work/scratch.img",if=virtio,format=raw \
+		-drive file="$work/swap.img",if=virtio,format=raw \
+		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot UOOM_TESTS=$(
+			IFS=,
+			echo "${names[*]}"
+		)" &
+	qpid=$!
+	seen=0
+	while :; do
+		alive=0
+		kill -0 "$qpid" 2>/dev/null && alive=1
+		while IFS= read -r l; do
+			seen=$((seen + 1))
+			done_n=$((done_n + 1))
+			l=${l%$'\r'}
+			step "  test $done_n/$total ${l#\# uoom-end }"
+		done < <(grep -a '^# uoom-end ' "$res" | tail -n +$((seen + 1)))
+		[[ $alive -eq 1 ]] || break
+		sleep 1
+	done
+	wait "$qpid" && qrc=0 || qrc=$?
+	sed -i 's/\r$//' "$res" "$con"
+
+	# Split the results log per test and count its TAP lines.
+	for n in "${names[@]}"; do
+		block=$(awk -v n="$n" '$0 == "# uoom-begin " n {on=1; next}
+			on && index($0, "# uoom-end " n " ") == 1 {print; exit}
+			on {print}' "$res")
+		endl=$(grep -a "^# uoom-end $n " <<<"$block" || true)
+		if [[ -z $endl ]]; then
+			record vm "$n" FAIL "did not finish: VM ended or timed out (console: $con)"
+			failed=$((failed + 1))
+			continue
+		fi
+		rc=$(sed -n 's/.* rc=\([0-9]*\).*/\1/p' <<<"$endl")
+		secs=$(sed -n 's/.* secs=\([0-9]*\).*/\1/p' <<<"$endl")
+		ntap=0
+		while IFS= read -r t; do
+			ntap=$((ntap + 1))
+			desc=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<<"$t")
+			case $t in
+			"not ok "*) record "$n" "${desc%% #*}" FAIL "" ;;
+			*"# SKIP"* | *"# skip"*) record "$n" "${desc%% #*}" SKIP "${desc#*# SKIP}" ;;
+			*) record "$n" "${desc%% #*}" PASS "" ;;
+			esac
+		done < <(grep -aE '^(not )?ok [0-9]+' <<<"$block")
+		if [[ $rc -ne 0 && $rc -ne 4 ]] && ! grep -aq '^not ok ' <<<"$block"; then
+			record "$n" "(exit)" FAIL "exited rc=$rc after ${secs}s"
+		elif [[ $ntap -eq 0 && $rc -eq 0 ]]; then
+			record "$n" "(exit)" PASS ""
+		elif [[ $ntap -eq 0 && $rc -eq 4 ]]; then
+			record "$n" "(exit)" SKIP "skipped"
+		fi
+	done
+
+	grep -a -A100000 '^# uoom-dmesg-begin' "$res" | sed '1d;/^# uoom-dmesg-end/,$d' >"$results/dmesg-$tag.log" || true
+	if ! grep -aq '^# uoom-done' "$res"; then
+		record vm "boot-$tag" FAIL "VM did not finish (qemu rc=$qrc; console: $con)"
+		tail -15 "$con" >&2
+	fi
+	if splats=$(grep -aE "$splat_re" "$results/dmesg-$tag.log" "$con"); then
+		record vm "kernel-log-$tag" FAIL "kernel report: $(head -1 <<<"$splats" | cut -c1-160)"
+		printf '%s\n' "$splats" | head -20 >&2
+	else
+		record vm "kernel-log-$tag" PASS ""
+	fi
+done
+
+nfail=$(awk -F'\t' '$3 == "FAIL"' "$tsv" | wc -l)
+npass=$(awk -F'\t' '$3 == "PASS"' "$tsv" | wc -l)
+step "VM ($variant): $npass passed, $nfail failed (details: $tsv)"
+[[ $nfail -eq 0 ]]
