@@ -14,6 +14,7 @@ out=$1 list=$2
 shift 2
 root=$(mktemp -d "$UOOM_CACHE/initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
+chmod 0755 "$root"
 
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,etc,root,mnt/scratch,uoom/bin}
 cp /bin/busybox "$root/bin/busybox"
@@ -23,6 +24,7 @@ install -m 0755 "$UOOM_TOP/tools/vm/uoom-run" "$root/uoom/bin/uoom-run"
 cp "$list" "$root/uoom/tests.list"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
 
 for d in "$@"; do
 	[[ -d $d ]] || die "mkinitramfs: $d is not a directory"
