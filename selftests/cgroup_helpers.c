@@ -179,6 +179,21 @@ int alloc_anon(void *size_bytes)
 	return 0;
 }
 
+int alloc_anon_and_keep(size_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	volatile char *p;
+	size_t i;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	for (i = 0; i < size; i += page)
+		p[i] = 1;
+	return 0;
+}
+
 int alloc_anon_and_hold(void *size_bytes)
 {
 	size_t size = (size_t)(uintptr_t)size_bytes, i;

@@ -39,7 +39,9 @@ int cg_wait(pid_t pid);
 
 /* Touch size bytes of anonymous memory, one write per page; 0 when done. */
 int alloc_anon(void *size_bytes);
-/* Same, then sleep forever holding it. */
+/* Touch size bytes in a new mapping and keep it mapped; 0 when done. */
+int alloc_anon_and_keep(size_t size);
+/* Same as alloc_anon, then sleep forever holding it. */
 int alloc_anon_and_hold(void *size_bytes);
 
 /* Monotonic milliseconds. */

@@ -39,8 +39,9 @@ tap_to_tsv() {
 # 1. Lint.
 step "lint: shellcheck, checkpatch --strict"
 {
-	for f in "$UOOM_TOP"/tools/*.sh "$UOOM_TOP"/tools/vm/* "$UOOM_TOP"/selftests/upstream-run; do
-		if out=$(shellcheck -x -s bash "$f" 2>&1); then
+	for f in "$UOOM_TOP"/tools/*.sh "$UOOM_TOP"/tools/vm/* "$UOOM_TOP"/tools/demo/scenario \
+		"$UOOM_TOP"/selftests/upstream-run "$UOOM_TOP"/.ci/run; do
+		if out=$(shellcheck -x "$f" 2>&1); then
 			printf 'lint\tshellcheck %s\tPASS\t\n' "${f#"$UOOM_TOP"/}"
 		else
 			printf 'lint\tshellcheck %s\tFAIL\t%s\n' "${f#"$UOOM_TOP"/}" "$(head -3 <<<"$out" | tr '\n\t' '  ')"
@@ -62,8 +63,15 @@ if [[ -f $UOOM_TOP/lib/Makefile ]]; then
 	step "unit tests: $(grep -c PASS "$results/lib.tsv") passed, $(grep -c FAIL "$results/lib.tsv") failed"
 fi
 
-# 3. VM tests.
-"$UOOM_TOP/tools/vm-test.sh" -d normal -r "$results"
-[[ $debug -eq 1 ]] && "$UOOM_TOP/tools/vm-test.sh" -d debug -r "$results"
+# 3. VM tests. A run that dies before recording its failures still fails.
+vm_stage() {
+	local v=$1
+	"$UOOM_TOP/tools/vm-test.sh" -d "$v" -r "$results" && return 0
+	grep -q 'FAIL' "$results/vm-$v.tsv" 2>/dev/null ||
+		printf 'vm	tools/vm-test.sh -d %s	FAIL	exited early (output above)
+' "$v" >>"$results/vm-$v.tsv"
+}
+vm_stage normal
+[[ $debug -eq 1 ]] && vm_stage debug
 
 "$UOOM_TOP/tools/summary.sh" "$results"

@@ -19,7 +19,7 @@ if awk -F'\t' '$3 == "SKIP"' "$all" | grep -q .; then
 fi
 echo
 awk -F'\t' '
-	{ s[$1] = 1; n[$1, $3]++; order[$1] = order[$1] ? order[$1] : ++k; name[k] = $1 }
+	{ n[$1, $3]++; if (!($1 in order)) { order[$1] = ++k; name[k] = $1 } }
 	END {
 		printf "%-28s %7s %7s %7s\n", "suite", "passed", "failed", "skipped"
 		for (i = 1; i <= k; i++) {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Build the kernel, the selftests and the initramfs, boot QEMU and run tests.
 #
-#   tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [NAME...]
+#   tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [-x DIR] [NAME...]
 #
 # Runs the tests of LIST (default selftests/tests.list), or only the NAMEs
-# given, grouping tests that want the same VM memory into one boot. Each VM
+# given (-x adds DIR's programs to the VM's PATH), grouping tests that want the same VM memory into one boot. Each VM
 # ends by itself (reboot -f, QEMU -no-reboot) or is killed at its deadline.
 # Writes RESULTS_DIR/vm-VARIANT.tsv (suite, test, PASS|FAIL|SKIP, detail) and
 # the console, results and kernel logs next to it. Exit status: 0 only when
@@ -17,12 +17,14 @@ set -euo pipefail
 variant=normal
 results=$UOOM_TOP/build/results
 list=$UOOM_TOP/selftests/tests.list
-while getopts d:r:l: o; do
+extra=()
+while getopts d:r:l:x: o; do
 	case $o in
 	d) variant=$OPTARG ;;
 	r) results=$OPTARG ;;
 	l) list=$OPTARG ;;
-	*) die "usage: tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [NAME...]" ;;
+	x) extra+=("$OPTARG") ;;
+	*) die "usage: tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [-x DIR] [NAME...]" ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -32,7 +34,13 @@ tsv=$results/vm-$variant.tsv
 : >"$tsv"
 
 # --- build ----------------------------------------------------------------
-bzimage=$("$UOOM_TOP/tools/kernel-build.sh" "$variant" | tail -1)
+# UOOM_BZIMAGE: test a kernel built by hand from the cached tree instead.
+if [[ -n ${UOOM_BZIMAGE:-} ]]; then
+	bzimage=$UOOM_BZIMAGE
+	[[ -f $bzimage ]] || die "UOOM_BZIMAGE=$bzimage: no such file"
+else
+	bzimage=$("$UOOM_TOP/tools/kernel-build.sh" "$variant" | tail -1)
+fi
 src=$(uoom_srcdir)
 kout=$(uoom_builddir "$variant")
 work=$UOOM_CACHE/vm/$variant
@@ -52,10 +60,8 @@ done
 mkdir -p "$work/upstream-bin"
 cp "$work/upstream"/test_{core,kill,memcontrol} "$work/upstream-bin/"
 
-extra=()
-[[ -d $UOOM_TOP/build/vm-bin ]] && extra+=("$UOOM_TOP/build/vm-bin")
 "$UOOM_TOP/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz" "$list" \
-	"$work/bin" "$work/upstream-bin" "${extra[@]}"
+	"$work/bin" "$work/upstream-bin" ${extra[@]+"${extra[@]}"}
 
 # --- which tests, in which boots ------------------------------------------
 mapfile -t all < <(grep -vE '^[[:space:]]*(#|$)' "$list" | awk '{print $1, $2, $3}')

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * OOM episodes on a child memcg: the handler hears of the OOM before any
+ * kill; what it does (kill, raise memory.max, free memory) resolves the
+ * episode with no kernel OOM kill; doing nothing gets the kernel kill after
+ * the delay, within a stated bound; and waiting tasks stay killable and
+ * readable through /proc.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "oomh_helpers.h"
+
+#define MB (1024 * 1024)
+/* Kernel kill after the delay: measured from the eventfd wake-up. */
+#define FALLBACK_SLACK_MS 1000
+
+FIXTURE(ep) {
+	char cg[256];
+	int efd;
+};
+
+FIXTURE_SETUP(ep)
+{
+	ASSERT_EQ(0, cg_create("uoom_episode", self->cg, sizeof(self->cg)));
+	ASSERT_LT(0, cg_write(self->cg, "memory.max", "32M"));
+	ASSERT_LT(0, cg_write(self->cg, "memory.swap.max", "0"));
+	self->efd = oomh_new_handler(self->cg);
+	ASSERT_LE(0, self->efd);
+}
+
+FIXTURE_TEARDOWN(ep)
+{
+	close(self->efd);
+	cg_destroy(self->cg);
+}
+
+static pid_t spawn_hog(const char *cg, size_t mb)
+{
+	return cg_spawn(cg, alloc_anon, (void *)(uintptr_t)(mb * MB));
+}
+
+static int pid_alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+TEST_F(ep, notified_before_any_kill_and_kill_resolves)
+{
+	pid_t hog;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "10000"));
+	hog = spawn_hog(self->cg, 128);
+	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
+	/* Told first: nobody killed yet, the hog waits. */
+	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	EXPECT_EQ(1, oomh_stat(self->cg, "under_oom"));
+	EXPECT_EQ(1, oomh_stat(self->cg, "oom_episodes"));
+	EXPECT_TRUE(pid_alive(hog));
+	/* The handler kills the hog itself. */
+	ASSERT_EQ(0, kill(hog, SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
+	EXPECT_EQ(1, oomh_stat_wait(self->cg, "oom_resolved", 1, 2000));
+	EXPECT_EQ(0, oomh_stat(self->cg, "oom_fallback"));
+	EXPECT_EQ(0, oomh_stat(self->cg, "under_oom"));
+	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+}
+
+TEST_F(ep, raising_memory_max_resolves)
+{
+	pid_t hog;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "10000"));
+	hog = spawn_hog(self->cg, 64);
+	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
+	ASSERT_LT(0, cg_write(self->cg, "memory.max", "256M"));
+	EXPECT_EQ(0, cg_wait(hog));
+	EXPECT_EQ(1, oomh_stat(self->cg, "oom_resolved"));
+	EXPECT_EQ(0, oomh_stat(self->cg, "oom_fallback"));
+	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+}
+
+TEST_F(ep, freeing_memory_resolves)
+{
+	pid_t holder, hog;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "10000"));
+	holder = cg_spawn(self->cg, alloc_anon_and_hold, (void *)(uintptr_t)(20 * MB));
+	while (cg_read_num(self->cg, "memory.current") < 20 * MB)
+		usleep(10000);
+	hog = spawn_hog(self->cg, 20);
+	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
+	/* Free memory by ending another job of the cgroup. */
+	ASSERT_EQ(0, kill(holder, SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, cg_wait(holder));
+	EXPECT_EQ(0, cg_wait(hog));
+	EXPECT_EQ(1, oomh_stat(self->cg, "oom_resolved"));
+	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+}
+
+TEST_F(ep, idle_handler_gets_kernel_kill_after_delay)
+{
+	long long t0, dt;
+	pid_t hog;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "1000"));
+	hog = spawn_hog(self->cg, 128);
+	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
+	t0 = now_ms();
+	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
+	dt = now_ms() - t0;
+	TH_LOG("kernel kill %lld ms after the notification (delay 1000, slack %d)",
+	       dt, FALLBACK_SLACK_MS);
+	EXPECT_LE(1000 - 50, dt);
+	EXPECT_GE(1000 + FALLBACK_SLACK_MS, dt);
+	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	EXPECT_LE(1, oomh_stat(self->cg, "oom_fallback"));
+	EXPECT_EQ(0, oomh_stat(self->cg, "oom_resolved"));
+}
+
+TEST_F(ep, delay_zero_notifies_and_kills_at_once)
+{
+	long long t0;
+	pid_t hog;
+
+	t0 = now_ms();
+	hog = spawn_hog(self->cg, 128);
+	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
+	EXPECT_GE(5000, now_ms() - t0);
+	EXPECT_EQ(1, oomh_wait(self->efd, 1000));
+	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	EXPECT_LE(1, oomh_stat(self->cg, "oom_episodes"));
+	EXPECT_EQ(oomh_stat(self->cg, "oom_episodes"),
+		  oomh_stat(self->cg, "oom_fallback"));
+}
+
+TEST_F(ep, no_handler_left_means_no_delay)
+{
+	long long t0;
+	pid_t hog;
+
+	close(self->efd);
+	self->efd = eventfd(0, 0);
+	ASSERT_EQ(0, oomh_stat_wait(self->cg, "handlers", 0, 2000));
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "30000"));
+	t0 = now_ms();
+	hog = spawn_hog(self->cg, 128);
+	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
+	EXPECT_GE(5000, now_ms() - t0);
+	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	EXPECT_EQ(0, oomh_stat(self->cg, "oom_episodes"));
+}
+
+TEST_F(ep, waiting_task_leaves_at_once_on_sigkill)
+{
+	long long t0, dt;
+	pid_t hog;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "30000"));
+	hog = spawn_hog(self->cg, 128);
+	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
+	t0 = now_ms();
+	ASSERT_EQ(0, kill(hog, SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
+	dt = now_ms() - t0;
+	TH_LOG("waiting task gone %lld ms after SIGKILL", dt);
+	EXPECT_GE(1000, dt);
+}
+
+static int read_file_ms(const char *path, long long *ms)
+{
+	char buf[4096];
+	long long t0 = now_ms();
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	*ms = now_ms() - t0;
+	return n < 0 ? -errno : (int)n;
+}
+
+TEST_F(ep, handler_reads_proc_of_waiting_task)
+{
+	char path[64];
+	long long ms;
+	pid_t hog;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "10000"));
+	hog = spawn_hog(self->cg, 128);
+	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", hog);
+	EXPECT_LT(0, read_file_ms(path, &ms));
+	EXPECT_GE(500, ms) TH_LOG("cmdline took %lld ms", ms);
+	snprintf(path, sizeof(path), "/proc/%d/status", hog);
+	EXPECT_LT(0, read_file_ms(path, &ms));
+	EXPECT_GE(500, ms) TH_LOG("status took %lld ms", ms);
+	snprintf(path, sizeof(path), "/proc/%d/maps", hog);
+	EXPECT_LE(0, read_file_ms(path, &ms));
+	EXPECT_GE(500, ms) TH_LOG("maps took %lld ms", ms);
+	EXPECT_EQ(1, oomh_stat(self->cg, "under_oom"));
+	kill(hog, SIGKILL);
+	cg_wait(hog);
+}
+
+TEST_F(ep, many_tasks_one_increment_per_episode)
+{
+	pid_t hogs[16];
+	int i;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "10000"));
+	for (i = 0; i < 16; i++)
+		hogs[i] = spawn_hog(self->cg, 16);
+	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
+	/* The others hit the same episode: no second signal. */
+	EXPECT_EQ(0, oomh_wait(self->efd, 500));
+	EXPECT_EQ(1, oomh_stat(self->cg, "oom_episodes"));
+	ASSERT_LT(0, cg_write(self->cg, "cgroup.kill", "1"));
+	for (i = 0; i < 16; i++)
+		cg_wait(hogs[i]);
+	EXPECT_EQ(1, oomh_stat_wait(self->cg, "oom_resolved", 1, 2000));
+	EXPECT_EQ(0, oomh_stat(self->cg, "oom_fallback"));
+	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the memory.oom_notify selftests: register an eventfd, wait for
+ * it with a bound, and read the counters of memory.oom_notify.
+ */
+#ifndef UOOM_OOMH_HELPERS_H
+#define UOOM_OOMH_HELPERS_H
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "cgroup_helpers.h"
+
+static inline int oomh_register(const char *cg, int efd)
+{
+	char buf[32];
+	int n;
+
+	snprintf(buf, sizeof(buf), "%d", efd);
+	n = cg_write(cg, "memory.oom_notify", buf);
+	return n < 0 ? n : 0;
+}
+
+/* A new eventfd registered on cg, or -errno. */
+static inline int oomh_new_handler(const char *cg)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int err;
+
+	if (efd < 0)
+		return -errno;
+	err = oomh_register(cg, efd);
+	if (err) {
+		close(efd);
+		return err;
+	}
+	return efd;
+}
+
+/* Wait up to ms for the eventfd; its counter (>0), 0 on timeout, -errno. */
+static inline long long oomh_wait(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t v;
+	int n;
+
+	n = poll(&p, 1, ms);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	if (read(efd, &v, sizeof(v)) != sizeof(v))
+		return -errno;
+	return (long long)v;
+}
+
+static inline long long oomh_stat(const char *cg, const char *key)
+{
+	return cg_read_key(cg, "memory.oom_notify", key);
+}
+
+/* Wait up to ms for a counter of memory.oom_notify to reach want. */
+static inline long long oomh_stat_wait(const char *cg, const char *key,
+				       long long want, int ms)
+{
+	long long v;
+	int i;
+
+	for (i = 0; i <= ms / 10; i++) {
+		v = oomh_stat(cg, key);
+		if (v == want)
+			break;
+		usleep(10000);
+	}
+	return v;
+}
+
+#endif
