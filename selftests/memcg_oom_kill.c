@@ -4,7 +4,6 @@
  * over memory.max gets the kernel OOM killer. The hog dies by SIGKILL, the
  * cgroup empties, and memory.events counts exactly one oom and one oom_kill.
  */
-#define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
 

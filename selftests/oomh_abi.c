@@ -6,7 +6,6 @@
  * registration ends when its eventfd is closed, its process exits, or its
  * cgroup is removed.
  */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>

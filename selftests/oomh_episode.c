@@ -6,7 +6,6 @@
  * the delay, within a stated bound; and waiting tasks stay killable and
  * readable through /proc.
  */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>

@@ -5,7 +5,6 @@
  * kernel OOM killer runs; other tasks never get it; and the reserve cannot
  * be lowered under what is charged against it (EBUSY).
  */
-#define _GNU_SOURCE
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>

@@ -46,7 +46,8 @@ kout=$(uoom_builddir "$variant")
 work=$UOOM_CACHE/vm/$variant
 mkdir -p "$work"
 
-step "building selftests"
+step "building libuoom and the selftests"
+make -s -C "$UOOM_TOP/lib" >&2
 make -s -C "$UOOM_TOP/selftests" KSRC="$src" KHDR="$kout/usr/include" O="$work/bin" >&2
 
 step "building the kernel's cgroup selftests (test_core, test_kill, test_memcontrol)"
@@ -63,13 +64,24 @@ cp "$work/upstream"/test_{core,kill,memcontrol} "$work/upstream-bin/"
 "$UOOM_TOP/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz" "$list" \
 	"$work/bin" "$work/upstream-bin" ${extra[@]+"${extra[@]}"}
 
+# Host-side margin per boot, for boot and shutdown; the debug kernel is slower,
+# and KASAN's shadow, kmemleak and lockdep take memory: its VMs get
+# UOOM_DEBUG_MEM_SCALE (default 3) times the memory a test asks for.
+boot_slack=60
+mem_scale=1
+if [[ $variant == debug ]]; then
+	boot_slack=240
+	mem_scale=${UOOM_DEBUG_MEM_SCALE:-3}
+fi
+
 # --- which tests, in which boots ------------------------------------------
 mapfile -t all < <(grep -vE '^[[:space:]]*(#|$)' "$list" | awk '{print $1, $2, $3}')
 declare -A mem_of to_of
 order=()
 for l in "${all[@]}"; do
 	read -r name mem to <<<"$l"
-	mem_of[$name]=$mem
+	[[ $mem =~ ^([0-9]+)M$ ]] || die "$list: test $name: memory '$mem' is not like 256M"
+	mem_of[$name]=$((BASH_REMATCH[1] * mem_scale))M
 	to_of[$name]=$to
 	order+=("$name")
 done
@@ -113,9 +125,6 @@ cpu=max
 total=${#order[@]}
 done_n=0
 failed=0
-# Host-side margin per boot, for boot and shutdown; the debug kernel is slower.
-boot_slack=60
-[[ $variant == debug ]] && boot_slack=240
 
 splat_re='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|unreferenced object|Kernel panic|INFO: task .* blocked|rcu: INFO:|soft lockup|hard LOCKUP|list_add corruption|list_del corruption'
 
