@@ -6,6 +6,7 @@
  * backend (the patches unused) acts on pressure before the kernel would.
  */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -124,6 +125,19 @@ static int run_until_exit(struct uoom_ctx *ctx, pid_t hog, int ms)
 	return -1;
 }
 
+/* A line of /proc/self/status, e.g. "VmRSS:", in kB. */
+static long status_kb(const char *key)
+{
+	char buf[4096], *p;
+	int fd = open("/proc/self/status", O_RDONLY);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	p = strstr(buf, key);
+	return p ? atol(p + strlen(key)) : -1;
+}
+
 /* Every line of the log is one whole JSON object. */
 static int log_records(const char *path, int *bad)
 {
@@ -157,6 +171,7 @@ TEST_F(lib, kernel_backend_logs_and_kills_before_the_kernel)
 	EXPECT_EQ(1, self->e.killed) TH_LOG("handler error %d: %s", self->e.err,
 					    uoom_watch_error(self->w));
 	TH_LOG("eventfd wake-up to SIGKILL: %lld us", self->e.wake_to_kill_us);
+	TH_LOG("handler VmRSS %ld kB (VmLck %ld kB)", status_kb("VmRSS:"), status_kb("VmLck:"));
 	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
 	EXPECT_EQ(1, oomh_stat_wait(self->cg, "oom_resolved", 1, 2000));
 	records = log_records(self->log, &bad);

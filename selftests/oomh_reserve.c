@@ -24,7 +24,7 @@ FIXTURE_SETUP(res)
 	ASSERT_EQ(0, cg_create("uoom_reserve", self->cg, sizeof(self->cg)));
 	ASSERT_LT(0, cg_write(self->cg, "memory.max", "32M"));
 	ASSERT_LT(0, cg_write(self->cg, "memory.swap.max", "0"));
-	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "10000"));
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "30000"));
 	ASSERT_LT(0, cg_write(self->cg, "memory.oom_reserve_in_bytes", "8M"));
 	ASSERT_EQ(0, pipe(self->ready));
 }
@@ -56,13 +56,16 @@ static int touch(size_t bytes)
 static int inside_handler(const char *cg, int ready, size_t mb)
 {
 	int efd = oomh_new_handler(cg), rc = 0;
+	long long t0;
 
 	if (efd < 0 || cg_enter(cg, getpid()) || write(ready, "r", 1) != 1)
 		return 100;
 	if (oomh_wait(efd, 10000) != 1)
 		return 101;
+	t0 = now_ms();
 	if (!touch(mb * MB))
 		rc |= 1;
+	fprintf(stderr, "# handler: %zu MB touched in %lld ms\n", mb, now_ms() - t0);
 	if (cg_write(cg, "memory.oom_reserve_in_bytes", "1M") == -EBUSY)
 		rc |= 2;
 	if (oomh_stat(cg, "reserve_charged") > 0)

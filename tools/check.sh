@@ -63,7 +63,37 @@ if [[ -f $UOOM_TOP/lib/Makefile ]]; then
 	step "unit tests: $(grep -c PASS "$results/lib.tsv") passed, $(grep -c FAIL "$results/lib.tsv") failed"
 fi
 
-# 3. VM tests. A run that dies before recording its failures still fails.
+# 3. make install, pkg-config, and every example built against the result.
+if [[ -f $UOOM_TOP/lib/Makefile ]]; then
+	step "install: make install, pkg-config, examples/ against the installed library"
+	dest=$results/destdir
+	{
+		if make -s -C "$UOOM_TOP/lib" install DESTDIR="$dest" PREFIX=/usr >"$results/install.log" 2>&1; then
+			printf 'install\tmake -C lib install DESTDIR PREFIX=/usr\tPASS\t\n'
+		else
+			printf 'install\tmake -C lib install\tFAIL\tlog: %s\n' "$results/install.log"
+		fi
+		pc() { PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$dest/usr/lib/pkgconfig pkg-config "$@"; }
+		if flags=$(pc --cflags --libs uoom 2>&1); then
+			printf 'install\tpkg-config --cflags --libs uoom\tPASS\t\n'
+		else
+			printf 'install\tpkg-config --cflags --libs uoom\tFAIL\t%s\n' "$flags"
+		fi
+		for ex in "$UOOM_TOP"/examples/*.c; do
+			name=${ex##*/}
+			lines=$(wc -l <"$ex")
+			# shellcheck disable=SC2086 # flags are words
+			if out=$(cc -Wall -Wextra -Werror -o "$results/${name%.c}" "$ex" $flags 2>&1) &&
+				[[ $lines -le 60 ]]; then
+				printf 'install\texample %s (%s lines)\tPASS\t\n' "$name" "$lines"
+			else
+				printf 'install\texample %s (%s lines)\tFAIL\t%s\n' "$name" "$lines" "$(head -2 <<<"$out" | tr '\n\t' '  ')"
+			fi
+		done
+	} >"$results/install.tsv"
+fi
+
+# 4. VM tests. A run that dies before recording its failures still fails.
 vm_stage() {
 	local v=$1
 	"$UOOM_TOP/tools/vm-test.sh" -d "$v" -r "$results" && return 0
