@@ -128,7 +128,12 @@ failed=0
 
 splat_re='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|unreferenced object|Kernel panic|INFO: task .* blocked|rcu: INFO:|soft lockup|hard LOCKUP|list_add corruption|list_del corruption'
 
-record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$tsv"; }
+# A result row; the debug kernel's suites are named debug/SUITE.
+record() {
+	local suite=$1
+	[[ $variant == debug ]] && suite=debug/$suite
+	printf '%s\t%s\t%s\t%s\n' "$suite" "$2" "$3" "$4" >>"$tsv"
+}
 
 for mem in "${mems[@]}"; do
 	names=()
