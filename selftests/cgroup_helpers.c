@@ -162,22 +162,6 @@ int cg_wait(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-int alloc_anon(void *size_bytes)
-{
-	size_t size = (size_t)(uintptr_t)size_bytes, i;
-	long page = sysconf(_SC_PAGESIZE);
-	volatile char *p;
-
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return 1;
-	for (i = 0; i < size; i += page)
-		p[i] = 1;
-	munmap((void *)p, size);
-	return 0;
-}
-
 int alloc_anon_and_keep(size_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -193,18 +177,16 @@ int alloc_anon_and_keep(size_t size)
 	return 0;
 }
 
+int alloc_anon(void *size_bytes)
+{
+	/* The mapping goes with the process: callers exit right after. */
+	return alloc_anon_and_keep((size_t)(uintptr_t)size_bytes);
+}
+
 int alloc_anon_and_hold(void *size_bytes)
 {
-	size_t size = (size_t)(uintptr_t)size_bytes, i;
-	long page = sysconf(_SC_PAGESIZE);
-	volatile char *p;
-
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	if (alloc_anon_and_keep((size_t)(uintptr_t)size_bytes))
 		return 1;
-	for (i = 0; i < size; i += page)
-		p[i] = 1;
 	for (;;)
 		pause();
 }

@@ -62,11 +62,15 @@ int uoom__kernel_open(struct uoom_watch *w)
 	}
 }
 
-/* The eventfd fired: an episode started, or the cgroup went away. */
-int uoom__kernel_handle(struct uoom_watch *w, struct uoom_event *ev)
+/*
+ * Consume the watch's eventfd into @ev (an OOM, with the counters): 1 when
+ * it fired, 0 when it had not, or -errno. *stats_ret gets what reading the
+ * counters returned: a removed cgroup's files fail with ENODEV or ENOENT.
+ * Shared by the kernel and v1 backends, which both signal an eventfd.
+ */
+int uoom__eventfd_event(struct uoom_watch *w, struct uoom_event *ev, int *stats_ret)
 {
 	uint64_t cnt = 0;
-	int ret;
 
 	if (read(w->efd, &cnt, sizeof(cnt)) != sizeof(cnt)) {
 		if (errno == EAGAIN)
@@ -75,9 +79,16 @@ int uoom__kernel_handle(struct uoom_watch *w, struct uoom_event *ev)
 	}
 	ev->kind = UOOM_EV_OOM;
 	ev->count = cnt;
-	ret = uoom_watch_stats(w, &ev->stats);
-	/* a removed cgroup's files fail with ENODEV */
-	if (ret == -ENODEV || ret == -ENOENT)
-		ev->kind = UOOM_EV_REMOVED;
+	*stats_ret = uoom_watch_stats(w, &ev->stats);
 	return 1;
+}
+
+/* The eventfd fired: an episode started, or the cgroup went away. */
+int uoom__kernel_handle(struct uoom_watch *w, struct uoom_event *ev)
+{
+	int stats, ret = uoom__eventfd_event(w, ev, &stats);
+
+	if (ret == 1 && (stats == -ENODEV || stats == -ENOENT))
+		ev->kind = UOOM_EV_REMOVED;
+	return ret;
 }

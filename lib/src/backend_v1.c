@@ -31,18 +31,10 @@ int uoom__v1_open(struct uoom_watch *w)
 /* v1 signals the eventfd on OOM and once more when the cgroup is removed. */
 int uoom__v1_handle(struct uoom_watch *w, struct uoom_event *ev)
 {
-	uint64_t cnt = 0;
-	int ret;
+	int stats, ret = uoom__eventfd_event(w, ev, &stats);
 
-	if (read(w->efd, &cnt, sizeof(cnt)) != sizeof(cnt)) {
-		if (errno == EAGAIN)
-			return 0;
-		return watch_err(w, -errno, "reading the eventfd");
-	}
-	ev->kind = UOOM_EV_OOM;
-	ev->count = cnt;
-	ret = uoom_watch_stats(w, &ev->stats);
-	if (ret == -ENODEV || ret == -ENOENT || faccessat(w->dirfd, "memory.oom_control", F_OK, 0))
+	if (ret == 1 && (stats == -ENODEV || stats == -ENOENT ||
+			 faccessat(w->dirfd, "memory.oom_control", F_OK, 0)))
 		ev->kind = UOOM_EV_REMOVED;
-	return 1;
+	return ret;
 }

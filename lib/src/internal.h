@@ -183,6 +183,7 @@ int uoom__src_ready(struct uoom_ctx *ctx, unsigned int si, uint32_t revents);
 
 /* Backends: open/register; handle one ready source; close. */
 int uoom__kernel_open(struct uoom_watch *w);
+int uoom__eventfd_event(struct uoom_watch *w, struct uoom_event *ev, int *stats_ret);
 int uoom__kernel_handle(struct uoom_watch *w, struct uoom_event *ev);
 int uoom__v1_open(struct uoom_watch *w);
 int uoom__v1_handle(struct uoom_watch *w, struct uoom_event *ev);
