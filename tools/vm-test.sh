@@ -2,6 +2,7 @@
 # Build the kernel, the selftests and the initramfs, boot QEMU and run tests.
 #
 #   tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [-x DIR] [NAME...]
+#   tools/vm-test.sh -s [-d normal|debug]     an interactive shell in the VM
 #
 # Runs the tests of LIST (default selftests/tests.list), or only the NAMEs
 # given (-x adds DIR's programs to the VM's PATH), grouping tests that want the same VM memory into one boot. Each VM
@@ -18,12 +19,14 @@ variant=normal
 results=$UOOM_TOP/build/results
 list=$UOOM_TOP/selftests/tests.list
 extra=()
-while getopts d:r:l:x: o; do
+shell=0
+while getopts d:r:l:x:s o; do
 	case $o in
 	d) variant=$OPTARG ;;
 	r) results=$OPTARG ;;
 	l) list=$OPTARG ;;
 	x) extra+=("$OPTARG") ;;
+	s) shell=1 ;;
 	*) die "usage: tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [-x DIR] [NAME...]" ;;
 	esac
 done
@@ -72,6 +75,22 @@ mem_scale=1
 if [[ $variant == debug ]]; then
 	boot_slack=240
 	mem_scale=${UOOM_DEBUG_MEM_SCALE:-3}
+fi
+
+# --- an interactive shell: serial console on this terminal, no deadline ----
+if [[ $shell -eq 1 ]]; then
+	step "booting the $variant kernel with a shell on this terminal (leave with: reboot -f)"
+	qemu-img create -q -f raw "$work/scratch.img" 512M
+	mkfs.ext4 -q -F "$work/scratch.img"
+	qemu-img create -q -f raw "$work/swap.img" 256M
+	mkswap "$work/swap.img" >/dev/null
+	exec qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 1G \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial mon:stdio -serial null \
+		-drive file="$work/scratch.img",if=virtio,format=raw \
+		-drive file="$work/swap.img",if=virtio,format=raw \
+		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 UOOM_SHELL=1"
 fi
 
 # --- which tests, in which boots ------------------------------------------
