@@ -410,28 +410,22 @@ static int write_part(struct uoom_watch *w, int fd, enum part p,
 		if (ret)
 			return ret;
 	} else {
-		switch (p) {
-		case P_VMSTAT:
-			n = uoom__read_at(ctx->proc_fd, "vmstat", ctx->rbuf, ctx->rcap);
-			break;
-		case P_MEMINFO:
-			n = uoom__read_at(ctx->proc_fd, "meminfo", ctx->rbuf, ctx->rcap);
-			break;
-		case P_SLABINFO:
-			n = uoom__read_at(ctx->proc_fd, "slabinfo", ctx->rbuf, ctx->rcap);
-			break;
-		case P_MEMSTAT:
-			n = uoom__read_at(w->dirfd, "memory.stat", ctx->rbuf, ctx->rcap);
-			break;
-		case P_EVENTS:
-			n = uoom__read_at(w->dirfd, "memory.events", ctx->rbuf, ctx->rcap);
-			break;
-		case P_PSI:
+		/* The file behind each part: under /proc, or the watched cgroup. */
+		static const struct { const char *file; bool proc; } src[] = {
+			[P_VMSTAT] = { "vmstat", true },
+			[P_MEMINFO] = { "meminfo", true },
+			[P_SLABINFO] = { "slabinfo", true },
+			[P_MEMSTAT] = { "memory.stat", false },
+			[P_EVENTS] = { "memory.events", false },
+		};
+
+		if (p == P_PSI)
 			n = open_psi_ro(w, ctx->rbuf, ctx->rcap);
-			break;
-		default:
+		else if ((unsigned int)p < sizeof(src) / sizeof(src[0]))
+			n = uoom__read_at(src[p].proc ? ctx->proc_fd : w->dirfd,
+					  src[p].file, ctx->rbuf, ctx->rcap);
+		else
 			return -EINVAL;
-		}
 		/* slabinfo is root-only, the root cgroup has no memory.events */
 		if (n == -EACCES || n == -EPERM || n == -ENOENT)
 			return 0;
