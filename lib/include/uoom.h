@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define UOOM_VERSION_MAJOR 0
-#define UOOM_VERSION_MINOR 1
+#define UOOM_VERSION_MINOR 2
 
 struct uoom_ctx;
 struct uoom_watch;
@@ -106,6 +106,11 @@ int uoom_parse_psi(const char *buf, size_t len, struct uoom_psi *psi);
 #define UOOM_SNAP_PSI		(1u << 5)	/* cgroup memory.pressure */
 #define UOOM_SNAP_TASKS		(1u << 6)	/* top tasks by RSS */
 #define UOOM_SNAP_ALL		0x7fu
+/* uoom_watch_opts.snapshot only, with UOOM_SNAP_TASKS: hand the handler the
+ * watch's own snapshot last taken by uoom_snapshot_cache() (outside any
+ * episode) instead of reading /proc during the episode. For root watches:
+ * a system OOM handler may allocate only within the root reserve. */
+#define UOOM_SNAP_CACHED	(1u << 7)
 
 enum uoom_format {
 	UOOM_FMT_TEXT = 0,
@@ -158,6 +163,11 @@ struct uoom_snapshot {
 /* Collect the watched cgroup's tasks and sub-cgroups into the context's
  * snapshot (valid until the next uoom_snapshot_take on this context). */
 int uoom_snapshot_take(struct uoom_watch *w, const struct uoom_snapshot **out);
+/* Watches opened with UOOM_SNAP_CACHED: collect the tasks now into the
+ * watch's own snapshot (valid until the next uoom_snapshot_cache on this
+ * watch), the one the next OOM event carries. Reads /proc: call it when idle,
+ * never from a handler. -EINVAL without UOOM_SNAP_CACHED. */
+int uoom_snapshot_cache(struct uoom_watch *w, const struct uoom_snapshot **out);
 /* Write the parts selected by @what to @fd, one record per write(2).
  * Returns the number of records written. @top_n bounds the task list. */
 int uoom_snapshot_write(struct uoom_watch *w, int fd, unsigned int what,

@@ -15,6 +15,7 @@
 #define UOOM_CMDLINE_LEN 256
 #define UOOM_PSI_TRIGGER_DEFAULT "some 150000 1000000"
 #define UOOM_VALUE_LEN 32
+#define UOOM_CACHE_PIDFDS 8	/* cached snapshots: pidfds of the largest */
 
 /* Bounded output buffer: appends never overflow, they set .over. */
 struct ubuf {
@@ -111,6 +112,12 @@ struct uoom_watch {
 	char thr_high[UOOM_VALUE_LEN];
 	char thr_freeze[UOOM_VALUE_LEN];
 	bool thr_max_set, thr_high_set, thr_freeze_set;
+	/* UOOM_SNAP_CACHED: the watch's own snapshot, from uoom_snapshot_cache */
+	struct uoom_snapshot csnap;
+	struct uoom_task *ctasks;
+	struct uoom_cgroup *ccgroups;
+	bool cvalid;
+	int cpidfd[UOOM_CACHE_PIDFDS];	/* pidfds of its first tasks, or -1 */
 };
 
 struct uoom_cmd_entry {
@@ -191,10 +198,28 @@ int uoom__events_open(struct uoom_watch *w);
 int uoom__events_handle(struct uoom_watch *w, enum src_kind k, struct uoom_event *ev);
 void uoom__watch_close_fds(struct uoom_watch *w);
 
+/* snapshot.c */
+void uoom__close_cache_pidfds(struct uoom_watch *w);	/* watch.c */
+const struct uoom_snapshot *uoom__event_snapshot(struct uoom_watch *w);
+
 /* proc.c */
 int uoom__read_task(struct uoom_ctx *ctx, pid_t pid, struct uoom_task *t);
 const char *uoom__cmd_lookup(struct uoom_ctx *ctx, pid_t pid, uint64_t start);
 int uoom__for_each_pid(struct uoom_ctx *ctx, int cgfd,
 		       int (*cb)(struct uoom_ctx *, pid_t, void *), void *arg);
+int uoom__parse_pids(struct uoom_ctx *ctx, const char *buf, size_t len, bool full,
+		     int (*cb)(struct uoom_ctx *, pid_t, void *), void *arg);
+
+/* snapshot.c: one record of part (UOOM_SNAP_* bit number, not the tasks) */
+ssize_t uoom__format_record(char *out, size_t ocap, const char *cgroup,
+			    unsigned int part, enum uoom_format fmt, uint64_t ts,
+			    const char *in, size_t n, bool trunc);
+
+ssize_t uoom__format_tasks(char *out, size_t ocap, const char *cgroup,
+			   const struct uoom_snapshot *s, enum uoom_format fmt,
+			   unsigned int top_n, uint64_t ts);
+
+/* watch.c: "a//b/" -> "/a/b"; its length (0 for "/"), or -errno */
+int uoom__norm_cgroup(const char *rel, char *norm);
 
 #endif

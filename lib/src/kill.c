@@ -30,10 +30,12 @@ static int check_task(struct uoom_ctx *ctx, pid_t pid, uint64_t start, uint64_t 
 	return 0;
 }
 
+static int signal_wait(struct uoom_ctx *ctx, int pidfd, pid_t pid,
+		       unsigned int timeout_ms, struct uoom_kill_result *res, bool own);
+
 static int kill_task(struct uoom_ctx *ctx, pid_t pid, uint64_t start,
 		     unsigned int timeout_ms, struct uoom_kill_result *res)
 {
-	uint64_t t0;
 	int pidfd, ret;
 
 	memset(res, 0, sizeof(*res));
@@ -49,10 +51,21 @@ static int kill_task(struct uoom_ctx *ctx, pid_t pid, uint64_t start,
 		close(pidfd);
 		return ctx_err(ctx, ret, "pid %d was reused", (int)pid);
 	}
+	return signal_wait(ctx, pidfd, pid, timeout_ms, res, true);
+}
+
+/* SIGKILL through @pidfd, reap, wait; closes @pidfd if @own. */
+static int signal_wait(struct uoom_ctx *ctx, int pidfd, pid_t pid,
+		       unsigned int timeout_ms, struct uoom_kill_result *res, bool own)
+{
+	uint64_t t0;
+	int ret;
+
 	t0 = uoom__now_ns(CLOCK_MONOTONIC);
 	ret = uoom__pidfd_send_signal(pidfd, SIGKILL);
 	if (ret) {
-		close(pidfd);
+		if (own)
+			close(pidfd);
 		return ctx_err(ctx, ret, "pidfd_send_signal(%d, SIGKILL)", (int)pid);
 	}
 	res->signalled = 1;
@@ -60,7 +73,8 @@ static int kill_task(struct uoom_ctx *ctx, pid_t pid, uint64_t start,
 	res->mrelease_err = uoom__process_mrelease(pidfd);
 	ret = uoom__pidfd_wait(pidfd, timeout_ms);
 	res->elapsed_ns = uoom__now_ns(CLOCK_MONOTONIC) - t0;
-	close(pidfd);
+	if (own)
+		close(pidfd);
 	if (ret < 0)
 		return ctx_err(ctx, ret, "waiting for pid %d", (int)pid);
 	res->exited = ret;
@@ -77,6 +91,25 @@ UOOM_API int uoom_kill(struct uoom_ctx *ctx, const struct uoom_victim *v,
 
 	if (!ctx || !v || !v->task)
 		return -EINVAL;
+	/* a task of a cached snapshot whose pidfd was opened when idle: no
+	 * /proc lookup (which allocates inodes) during the episode */
+	for (unsigned int i = 0; i < ctx->p.max_watches; i++) {
+		struct uoom_watch *w = &ctx->watches[i];
+		size_t k;
+
+		if (!w->used || !w->cvalid || v->task < w->ctasks ||
+		    v->task >= w->ctasks + w->csnap.ntasks)
+			continue;
+		k = (size_t)(v->task - w->ctasks);
+		if (k >= UOOM_CACHE_PIDFDS || w->cpidfd[k] < 0 ||
+		    v->task->pid <= 1 || v->task->pid == ctx->self)
+			break;
+		res = res ? res : &tmp;
+		memset(res, 0, sizeof(*res));
+		res->pid = v->task->pid;
+		res->freed = v->task->rss;	/* as of the snapshot */
+		return signal_wait(ctx, w->cpidfd[k], v->task->pid, timeout_ms, res, false);
+	}
 	return kill_task(ctx, v->task->pid, v->task->start_time, timeout_ms,
 			 res ? res : &tmp);
 }

@@ -89,13 +89,12 @@ int uoom__src_ready(struct uoom_ctx *ctx, unsigned int si, uint32_t revents)
 						  w->o.log_format, w->o.top_n);
 			if (ret < 0)
 				watch_err(w, ret, "writing the snapshot to fd %d", w->o.log_fd);
+			if (w->o.snapshot & UOOM_SNAP_TASKS)
+				ev.snap = (w->o.snapshot & UOOM_SNAP_CACHED) ?
+					  (w->cvalid ? &w->csnap : NULL) : &ctx->snap;
 		} else if (w->o.snapshot & UOOM_SNAP_TASKS) {
-			const struct uoom_snapshot *snap;
-
-			uoom_snapshot_take(w, &snap);
+			ev.snap = uoom__event_snapshot(w);
 		}
-		if (w->o.snapshot & UOOM_SNAP_TASKS)
-			ev.snap = &ctx->snap;
 	}
 	w->o.handler(w, &ev, w->o.data);
 	return 1;

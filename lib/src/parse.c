@@ -41,6 +41,7 @@ static const char *skip_ws(const char *s, const char *end)
 int uoom__parse_max(const char *buf, size_t len, uint64_t *v)
 {
 	const char *s = buf, *end = buf + len;
+	uint64_t x;
 	int ret;
 
 	while (end > s && (end[-1] == '\n' || is_space(end[-1])))
@@ -49,10 +50,13 @@ int uoom__parse_max(const char *buf, size_t len, uint64_t *v)
 		*v = UINT64_MAX;
 		return 0;
 	}
-	ret = uoom__parse_u64(&s, end, v);
+	ret = uoom__parse_u64(&s, end, &x);
 	if (ret)
 		return ret;
-	return s == end ? 0 : -EINVAL;
+	if (s != end)
+		return -EINVAL;	/* @v untouched, as on every error */
+	*v = x;
+	return 0;
 }
 
 int uoom__parse_int(const char *buf, size_t len, int *v)

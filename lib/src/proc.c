@@ -60,17 +60,24 @@ int uoom__read_task(struct uoom_ctx *ctx, pid_t pid, struct uoom_task *t)
 	return 0;
 }
 
-/* Call @cb for each pid in the cgroup.procs of the open cgroup @cgfd. */
-int uoom__for_each_pid(struct uoom_ctx *ctx, int cgfd,
-		       int (*cb)(struct uoom_ctx *, pid_t, void *), void *arg)
+/*
+ * Call @cb for each pid of the cgroup.procs text @buf. @full: the read
+ * filled the buffer, so a last line without its newline may be a pid cut
+ * short ("123" of "12345", someone else's pid) and is dropped. Returns 1
+ * when a line was dropped, 0, or @cb's error.
+ */
+int uoom__parse_pids(struct uoom_ctx *ctx, const char *buf, size_t len, bool full,
+		     int (*cb)(struct uoom_ctx *, pid_t, void *), void *arg)
 {
-	ssize_t n = uoom__read_at(cgfd, "cgroup.procs", ctx->rbuf, ctx->rcap);
-	const char *s, *end;
+	const char *s = buf, *end = buf + len;
+	int cut = 0;
 
-	if (n < 0)
-		return (int)n;
-	s = ctx->rbuf;
-	end = s + n;
+	if (full && len && buf[len - 1] != '\n') {
+		const char *nl = memrchr(buf, '\n', len);
+
+		end = nl ? nl + 1 : buf;
+		cut = 1;
+	}
 	while (s < end) {
 		uint64_t v;
 
@@ -83,7 +90,20 @@ int uoom__for_each_pid(struct uoom_ctx *ctx, int cgfd,
 		while (s < end && *s++ != '\n')
 			;
 	}
-	return 0;
+	return cut;
+}
+
+/* Call @cb for each pid in the cgroup.procs of the open cgroup @cgfd;
+ * 1 if it did not fit the read buffer (some pids were not seen). */
+int uoom__for_each_pid(struct uoom_ctx *ctx, int cgfd,
+		       int (*cb)(struct uoom_ctx *, pid_t, void *), void *arg)
+{
+	ssize_t n = uoom__read_at(cgfd, "cgroup.procs", ctx->rbuf, ctx->rcap);
+
+	if (n < 0)
+		return (int)n;
+	return uoom__parse_pids(ctx, ctx->rbuf, (size_t)n, (size_t)n == ctx->rcap,
+				cb, arg);
 }
 
 static struct uoom_cmd_entry *cmd_find(struct uoom_ctx *ctx, pid_t pid, uint64_t start)

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -62,9 +63,8 @@ static void read_cgroup_info(struct uoom_ctx *ctx, int fd, struct uoom_cgroup *c
 }
 
 /* Append the sub-directories of @fd (cgroup @ci) to the cgroup list. */
-static void add_children(struct uoom_ctx *ctx, int fd, int ci)
+static void add_children(struct uoom_ctx *ctx, struct uoom_snapshot *s, int fd, int ci)
 {
-	struct uoom_snapshot *s = &ctx->snap;
 
 	for (;;) {
 		long n = syscall(SYS_getdents64, fd, ctx->dents, ctx->dcap);
@@ -148,20 +148,17 @@ static int open_psi_ro(struct uoom_watch *w, char *buf, size_t cap)
 	return (int)n;
 }
 
-UOOM_API int uoom_snapshot_take(struct uoom_watch *w, const struct uoom_snapshot **out)
+/* Collect @w's subtree into @s, backed by @tasks and @cgroups. */
+static int take_into(struct uoom_watch *w, struct uoom_snapshot *s,
+		     struct uoom_task *tasks, struct uoom_cgroup *cgroups)
 {
-	struct uoom_ctx *ctx;
-	struct uoom_snapshot *s;
+	struct uoom_ctx *ctx = w->ctx;
 	char buf[512];
 	ssize_t n;
 
-	if (!w || !w->used || !out)
-		return -EINVAL;
-	ctx = w->ctx;
-	s = &ctx->snap;
 	memset(s, 0, sizeof(*s));
-	s->tasks = ctx->tasks;
-	s->cgroups = ctx->cgroups;
+	s->tasks = tasks;
+	s->cgroups = cgroups;
 	s->self = ctx->self;
 	s->time_ns = uoom__now_ns(CLOCK_REALTIME);
 	memset(&s->cgroups[0], 0, sizeof(s->cgroups[0]));
@@ -182,8 +179,9 @@ UOOM_API int uoom_snapshot_take(struct uoom_watch *w, const struct uoom_snapshot
 			continue;	/* removed meanwhile */
 		}
 		read_cgroup_info(ctx, fd, c, c->parent >= 0 ? &s->cgroups[c->parent] : NULL);
-		uoom__for_each_pid(ctx, fd, add_task, &a);
-		add_children(ctx, fd, (int)i);
+		if (uoom__for_each_pid(ctx, fd, add_task, &a) == 1)
+			s->truncated = 1;	/* cgroup.procs larger than rbuf */
+		add_children(ctx, s, fd, (int)i);
 		close(fd);
 	}
 	sort_tasks(s->tasks, s->ntasks);
@@ -194,8 +192,72 @@ UOOM_API int uoom_snapshot_take(struct uoom_watch *w, const struct uoom_snapshot
 	n = open_psi_ro(w, buf, sizeof(buf));
 	if (n > 0)
 		uoom_parse_psi(buf, (size_t)n, &s->psi);
-	*out = s;
 	return 0;
+}
+
+UOOM_API int uoom_snapshot_take(struct uoom_watch *w, const struct uoom_snapshot **out)
+{
+	int ret;
+
+	if (!w || !w->used || !out)
+		return -EINVAL;
+	ret = take_into(w, &w->ctx->snap, w->ctx->tasks, w->ctx->cgroups);
+	if (!ret)
+		*out = &w->ctx->snap;
+	return ret;
+}
+
+UOOM_API int uoom_snapshot_cache(struct uoom_watch *w, const struct uoom_snapshot **out)
+{
+	int ret;
+
+	if (!w || !w->used || !out)
+		return -EINVAL;
+	if (!(w->o.snapshot & UOOM_SNAP_CACHED) || !w->ctasks)
+		return watch_err(w, -EINVAL, "uoom_snapshot_cache: watch %s was added without UOOM_SNAP_CACHED",
+				 w->cgroup);
+	w->cvalid = false;	/* a failed take leaves no half snapshot */
+	uoom__close_cache_pidfds(w);
+	ret = take_into(w, &w->csnap, w->ctasks, w->ccgroups);
+	if (ret)
+		return ret;
+	/* pidfds of the largest tasks, checked against their start time now:
+	 * uoom_kill of one of them then needs no /proc lookup */
+	for (size_t i = 0; i < w->csnap.ntasks && i < UOOM_CACHE_PIDFDS; i++) {
+		const struct uoom_task *t = &w->ctasks[i];
+		struct uoom_proc_stat ps;
+		char path[32];
+		ssize_t n;
+		int fd;
+
+		if (t->flags & (UOOM_TASK_SELF | UOOM_TASK_UNKILLABLE))
+			continue;
+		fd = uoom__pidfd_open(t->pid);
+		if (fd < 0)
+			continue;
+		snprintf(path, sizeof(path), "%d/stat", (int)t->pid);
+		n = uoom__read_at(w->ctx->proc_fd, path, w->ctx->rbuf, w->ctx->rcap);
+		if (n < 0 || uoom__parse_proc_stat(w->ctx->rbuf, (size_t)n, &ps) ||
+		    ps.start_time != t->start_time) {
+			close(fd);
+			continue;
+		}
+		w->cpidfd[i] = fd;
+	}
+	w->cvalid = true;
+	*out = &w->csnap;
+	return 0;
+}
+
+/* The snapshot an event of @w carries: the cached one or NULL (cached
+ * watches never read /proc here), else a fresh one in the context. */
+const struct uoom_snapshot *uoom__event_snapshot(struct uoom_watch *w)
+{
+	const struct uoom_snapshot *s = NULL;
+
+	if (w->o.snapshot & UOOM_SNAP_CACHED)
+		return w->cvalid ? &w->csnap : NULL;
+	return uoom_snapshot_take(w, &s) ? NULL : s;
 }
 
 /* ---- records ------------------------------------------------------------ */
@@ -207,7 +269,7 @@ static const char *const part_names[] = {
 	"memory.pressure", "tasks",
 };
 
-static void rec_begin(struct ubuf *b, struct uoom_watch *w, enum part p,
+static void rec_begin(struct ubuf *b, const char *cgroup, enum part p,
 		      enum uoom_format fmt, uint64_t ts)
 {
 	if (fmt == UOOM_FMT_JSON) {
@@ -216,13 +278,13 @@ static void rec_begin(struct ubuf *b, struct uoom_watch *w, enum part p,
 		ub_puts(b, "\",\"time_ns\":");
 		ub_u64(b, ts);
 		ub_puts(b, ",\"cgroup\":");
-		ub_json_str(b, w->cgroup, strlen(w->cgroup));
+		ub_json_str(b, cgroup, strlen(cgroup));
 		ub_puts(b, ",\"data\":");
 	} else {
 		ub_puts(b, "uoom ");
 		ub_puts(b, part_names[p]);
 		ub_puts(b, " cgroup=");
-		ub_puts(b, w->cgroup);
+		ub_puts(b, cgroup);
 		ub_puts(b, " time_ns=");
 		ub_u64(b, ts);
 		ub_putc(b, '\n');
@@ -230,10 +292,10 @@ static void rec_begin(struct ubuf *b, struct uoom_watch *w, enum part p,
 }
 
 /* Close the record in the reserved tail; the content never used it. */
-static void rec_end(struct ubuf *b, struct uoom_ctx *ctx, enum uoom_format fmt,
+static void rec_end(struct ubuf *b, size_t ocap, enum uoom_format fmt,
 		    bool trunc)
 {
-	b->cap = ctx->ocap;
+	b->cap = ocap;
 	if (fmt == UOOM_FMT_JSON) {
 		if (trunc)
 			ub_puts(b, ",\"truncated\":true");
@@ -255,6 +317,8 @@ static bool json_keyed(struct ubuf *b, const char *s, size_t len, bool meminfo)
 	bool first = true;
 
 	ub_putc(b, '{');
+	if (b->over)	/* not even the brace: the roll-back below must not hide it */
+		return false;
 	while (s < end) {
 		const char *eol = memchr(s, '\n', (size_t)(end - s)), *k = s, *p;
 		size_t save = b->len;
@@ -325,6 +389,17 @@ static bool text_raw(struct ubuf *b, const char *s, size_t len)
 	return false;
 }
 
+/*
+ * A comm (any bytes, from prctl(PR_SET_NAME)) or cgroup name in a text
+ * row: control characters become '?', so that none can end the row early
+ * or forge another record in a text log.
+ */
+static void put_printable(struct ubuf *b, const char *s)
+{
+	for (; *s; s++)
+		ub_putc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 static void task_record(struct ubuf *b, const struct uoom_snapshot *s,
 			enum uoom_format fmt, unsigned int top_n, bool *trunc)
 {
@@ -339,6 +414,8 @@ static void task_record(struct ubuf *b, const struct uoom_snapshot *s,
 		ub_u64(b, s->ntasks);
 		ub_puts(b, "\n      pid          rss         swap   adj    uid comm cgroup\n");
 	}
+	if (b->over)	/* the per-task roll-back must not hide it */
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct uoom_task *t = &s->tasks[i];
 		const char *cg = s->cgroups[t->cgroup].path;
@@ -377,9 +454,9 @@ static void task_record(struct ubuf *b, const struct uoom_snapshot *s,
 				ub_putn(b, num, nb.len);
 			}
 			ub_putc(b, ' ');
-			ub_puts(b, t->comm);
+			put_printable(b, t->comm);
 			ub_putc(b, ' ');
-			ub_puts(b, cg);
+			put_printable(b, cg);
 			ub_putc(b, '\n');
 		}
 		if (b->over) {
@@ -395,20 +472,105 @@ static void task_record(struct ubuf *b, const struct uoom_snapshot *s,
 	}
 }
 
+/*
+ * The record of part @p (not the tasks) from the file text @in (@n bytes;
+ * @trunc: the read filled its buffer) into @out (@ocap bytes, more than
+ * CLOSE_RESERVE). Returns the record's length or a negative errno.
+ */
+ssize_t uoom__format_record(char *out, size_t ocap, const char *cgroup,
+			    unsigned int p, enum uoom_format fmt, uint64_t ts,
+			    const char *in, size_t n, bool trunc)
+{
+	struct ubuf b;
+
+	if (p >= P_TASKS || ocap <= CLOSE_RESERVE)
+		return -EINVAL;
+	ub_init(&b, out, ocap - CLOSE_RESERVE);
+	rec_begin(&b, cgroup, p, fmt, ts);
+	/* before the content's roll-backs can clear .over */
+	if (b.over)
+		return -ENOBUFS;
+	if (fmt == UOOM_FMT_TEXT) {
+		trunc |= text_raw(&b, in, n);
+	} else if (p == P_PSI) {
+		struct uoom_psi psi;
+		int ret = uoom_parse_psi(in, n, &psi);
+
+		if (ret)
+			return ret;
+		ub_putc(&b, '{');
+		json_psi_line(&b, "some", &psi.some);
+		ub_putc(&b, ',');
+		json_psi_line(&b, "full", &psi.full);
+		ub_putc(&b, '}');
+	} else if (p == P_SLABINFO) {
+		size_t len = n;
+
+		/* escaping may grow it: keep whole lines that fit */
+		while (len) {
+			size_t save = b.len;
+
+			ub_json_str(&b, in, len);
+			if (!b.over)
+				break;
+			b.len = save;
+			b.over = false;
+			trunc = true;
+			const char *cut = memrchr(in, '\n', len - 1);
+
+			len = cut ? (size_t)(cut - in) + 1 : 0;
+		}
+		if (!len)
+			ub_puts(&b, "\"\"");
+	} else {
+		trunc |= json_keyed(&b, in, n, p == P_MEMINFO);
+		if (!b.over) {
+			b.cap = ocap;
+			ub_putc(&b, '}');
+		}
+	}
+	if (b.over)	/* only the fixed header could not fit */
+		return -ENOBUFS;
+	rec_end(&b, ocap, fmt, trunc);
+	return (ssize_t)b.len;
+}
+
+/* The task record of snapshot @s, as uoom__format_record. */
+ssize_t uoom__format_tasks(char *out, size_t ocap, const char *cgroup,
+			   const struct uoom_snapshot *s, enum uoom_format fmt,
+			   unsigned int top_n, uint64_t ts)
+{
+	struct ubuf b;
+	bool trunc = false;
+
+	if (ocap <= CLOSE_RESERVE)
+		return -EINVAL;
+	ub_init(&b, out, ocap - CLOSE_RESERVE);
+	rec_begin(&b, cgroup, P_TASKS, fmt, ts);
+	if (b.over)	/* the header alone does not fit */
+		return -ENOBUFS;
+	task_record(&b, s, fmt, top_n, &trunc);
+	if (b.over)
+		return -ENOBUFS;
+	rec_end(&b, ocap, fmt, trunc);
+	return (ssize_t)b.len;
+}
+
 static int write_part(struct uoom_watch *w, int fd, enum part p,
 		      enum uoom_format fmt, unsigned int top_n, uint64_t ts)
 {
 	struct uoom_ctx *ctx = w->ctx;
-	struct ubuf b;
 	bool trunc = false;
 	ssize_t n = 0;
 
 	if (p == P_TASKS) {
-		const struct uoom_snapshot *s;
-		int ret = uoom_snapshot_take(w, &s);
+		const struct uoom_snapshot *snap = uoom__event_snapshot(w);
 
-		if (ret)
-			return ret;
+		if (!snap)
+			return (w->o.snapshot & UOOM_SNAP_CACHED) ? -ENODATA : -EIO;
+		n = uoom__format_tasks(ctx->obuf, ctx->ocap, w->cgroup, snap, fmt, top_n, ts);
+		if (n < 0)
+			return (int)n;
 	} else {
 		/* The file behind each part: under /proc, or the watched cgroup. */
 		static const struct { const char *file; bool proc; } src[] = {
@@ -432,55 +594,12 @@ static int write_part(struct uoom_watch *w, int fd, enum part p,
 		if (n < 0)
 			return (int)n;
 		trunc = (size_t)n == ctx->rcap;
+		n = uoom__format_record(ctx->obuf, ctx->ocap, w->cgroup, p, fmt, ts,
+					ctx->rbuf, (size_t)n, trunc);
+		if (n < 0)
+			return (int)n;
 	}
-
-	ub_init(&b, ctx->obuf, ctx->ocap - CLOSE_RESERVE);
-	rec_begin(&b, w, p, fmt, ts);
-	if (p == P_TASKS) {
-		task_record(&b, &ctx->snap, fmt, top_n, &trunc);
-	} else if (fmt == UOOM_FMT_TEXT) {
-		trunc |= text_raw(&b, ctx->rbuf, (size_t)n);
-	} else if (p == P_PSI) {
-		struct uoom_psi psi;
-		int ret = uoom_parse_psi(ctx->rbuf, (size_t)n, &psi);
-
-		if (ret)
-			return ret;
-		ub_putc(&b, '{');
-		json_psi_line(&b, "some", &psi.some);
-		ub_putc(&b, ',');
-		json_psi_line(&b, "full", &psi.full);
-		ub_putc(&b, '}');
-	} else if (p == P_SLABINFO) {
-		size_t len = (size_t)n;
-
-		/* escaping may grow it: keep whole lines that fit */
-		while (len) {
-			size_t save = b.len;
-
-			ub_json_str(&b, ctx->rbuf, len);
-			if (!b.over)
-				break;
-			b.len = save;
-			b.over = false;
-			trunc = true;
-			const char *cut = memrchr(ctx->rbuf, '\n', len - 1);
-
-			len = cut ? (size_t)(cut - ctx->rbuf) + 1 : 0;
-		}
-		if (!len)
-			ub_puts(&b, "\"\"");
-	} else {
-		trunc |= json_keyed(&b, ctx->rbuf, (size_t)n, p == P_MEMINFO);
-		if (!b.over) {
-			b.cap = ctx->ocap;
-			ub_putc(&b, '}');
-		}
-	}
-	if (b.over)	/* only the fixed header could not fit */
-		return -ENOBUFS;
-	rec_end(&b, ctx, fmt, trunc);
-	n = uoom__write_fd_all(fd, b.p, b.len);
+	n = uoom__write_fd_all(fd, ctx->obuf, (size_t)n);
 	return n ? (int)n : 1;
 }
 

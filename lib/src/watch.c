@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "internal.h"
@@ -34,10 +35,11 @@ UOOM_API const char *uoom_backend_name(enum uoom_backend b)
 }
 
 /*
- * Normalise @rel ("", "/", "a/b", "/a//b/") into "/" or "/a/b" and open it
- * below the cgroup root. ".." components are refused.
+ * Normalise @rel ("", "/", "a/b", "/a//b/") into "/" or "/a/b" (@norm has
+ * UOOM_CGROUP_PATH_MAX bytes); returns its length, 0 for "/".
+ * ".." components are refused.
  */
-int uoom__open_cgroup(struct uoom_ctx *ctx, const char *rel, char *norm, int flags)
+int uoom__norm_cgroup(const char *rel, char *norm)
 {
 	size_t n = 0;
 	const char *s = rel ? rel : "";
@@ -65,15 +67,43 @@ int uoom__open_cgroup(struct uoom_ctx *ctx, const char *rel, char *norm, int fla
 		n += l;
 		norm[n] = '\0';
 	}
-	int fd = openat(ctx->cg_fd, n ? norm + 1 : ".",
-			O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+	return (int)n;
+}
 
+/* Normalise @rel into @norm and open it below the cgroup root. */
+int uoom__open_cgroup(struct uoom_ctx *ctx, const char *rel, char *norm, int flags)
+{
+	int n = uoom__norm_cgroup(rel, norm), fd;
+
+	if (n < 0)
+		return n;
+	fd = openat(ctx->cg_fd, n ? norm + 1 : ".",
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
 	return fd < 0 ? -errno : fd;
 }
 
 static bool has(int dirfd, const char *name)
 {
 	return faccessat(dirfd, name, F_OK, 0) == 0;
+}
+
+void uoom__close_cache_pidfds(struct uoom_watch *w)
+{
+	for (unsigned int i = 0; i < UOOM_CACHE_PIDFDS; i++) {
+		if (w->cpidfd[i] >= 0)
+			close(w->cpidfd[i]);
+		w->cpidfd[i] = -1;
+	}
+}
+
+static void watch_free_cache(struct uoom_watch *w)
+{
+	uoom__close_cache_pidfds(w);
+	free(w->ctasks);
+	free(w->ccgroups);
+	w->ctasks = NULL;
+	w->ccgroups = NULL;
+	w->cvalid = false;
 }
 
 static void watch_reset(struct uoom_watch *w)
@@ -86,6 +116,8 @@ static void watch_reset(struct uoom_watch *w)
 	w->ctx = ctx;
 	w->dirfd = w->efd = w->stat_fd = w->v1_ctl_fd = -1;
 	w->events_fd = w->psi_fd = w->thr_dirfd = -1;
+	for (unsigned int i = 0; i < UOOM_CACHE_PIDFDS; i++)
+		w->cpidfd[i] = -1;
 }
 
 void uoom__watch_close_fds(struct uoom_watch *w)
@@ -178,9 +210,21 @@ UOOM_API int uoom_watch_add(struct uoom_ctx *ctx, const struct uoom_watch_opts *
 	strcpy(w->psi_trigger, o->psi_trigger ? o->psi_trigger : UOOM_PSI_TRIGGER_DEFAULT);
 	w->o.psi_trigger = w->psi_trigger;
 	w->o.cgroup = w->cgroup;
+	if ((o->snapshot & UOOM_SNAP_CACHED) && !(o->snapshot & UOOM_SNAP_TASKS))
+		return ctx_err(ctx, -EINVAL, "UOOM_SNAP_CACHED needs UOOM_SNAP_TASKS");
+	if (o->snapshot & UOOM_SNAP_CACHED) {
+		/* the watch's own snapshot; allocated now, never during an episode */
+		w->ctasks = calloc(ctx->p.max_tasks, sizeof(*w->ctasks));
+		w->ccgroups = calloc(ctx->p.max_cgroups, sizeof(*w->ccgroups));
+		if (!w->ctasks || !w->ccgroups) {
+			watch_free_cache(w);
+			return ctx_err(ctx, -ENOMEM, "no memory for the watch's cached snapshot");
+		}
+	}
 
 	ret = uoom__open_cgroup(ctx, o->cgroup, w->cgroup, 0);
 	if (ret < 0) {
+		watch_free_cache(w);
 		if (ret == -ENOENT)
 			return ctx_err(ctx, ret, "cgroup %s: no such cgroup under %s",
 				       o->cgroup ? o->cgroup : "/", ctx->cgroup_root);
@@ -223,10 +267,12 @@ UOOM_API int uoom_watch_add(struct uoom_ctx *ctx, const struct uoom_watch_opts *
 	}
 	if (ret) {
 		ctx_err(ctx, 0, "%s", w->err);
-		if (w->used)
+		if (w->used) {
 			uoom_watch_remove(w);
-		else
+		} else {
 			uoom__watch_close_fds(w);
+			watch_free_cache(w);
+		}
 		return ret;
 	}
 	ctx->err[0] = '\0';
@@ -253,6 +299,7 @@ UOOM_API int uoom_watch_remove(struct uoom_watch *w)
 	if (w->thr_active)
 		uoom_throttle_undo(w);
 	uoom__watch_close_fds(w);
+	watch_free_cache(w);
 	w->used = false;
 	return 0;
 }

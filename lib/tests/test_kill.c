@@ -151,6 +151,71 @@ static void kill_cgroup(void **state)
 	fx_fini(&f);
 }
 
+static int nop(struct uoom_watch *w, const struct uoom_event *ev, void *d)
+{
+	(void)w, (void)ev, (void)d;
+	return 0;
+}
+
+/*
+ * A victim from a cached (UOOM_SNAP_CACHED) snapshot is killed through the
+ * pidfd opened when the snapshot was taken: no /proc lookup during the
+ * episode (the fixture's /proc entry is removed first, which makes the
+ * ordinary path fail), and a task that exited since gives -ESRCH.
+ */
+static void kill_cached_victim(void **state)
+{
+	const struct uoom_snapshot *s;
+	struct uoom_watch_opts o;
+	struct uoom_kill_result r;
+	struct uoom_victim v;
+	struct uoom_policy pol;
+	struct uoom_watch *w;
+	struct uoom_ctx *ctx;
+	struct fx f;
+	pid_t a, b;
+	int status;
+	char cmd[700];
+
+	(void)state;
+	fx_init(&f);
+	fx_cgroup_kernel(&f, "job");
+	a = child();
+	b = child();
+	fx_task(&f, "job", a, "big", 8192, 0, NULL);
+	fx_task(&f, "job", b, "next", 4096, 0, NULL);
+	ctx = fx_ctx(&f, 0);
+	uoom_watch_opts_init(&o);
+	o.cgroup = "job";
+	o.handler = nop;
+	o.snapshot = UOOM_SNAP_TASKS | UOOM_SNAP_CACHED;
+	assert_int_equal(uoom_watch_add(ctx, &o, &w), 0);
+	assert_int_equal(uoom_snapshot_cache(w, &s), 0);
+	assert_int_equal(s->ntasks, 2);
+	uoom_policy_init(&pol);
+	assert_int_equal(uoom_pick_victim(s, &pol, &v), 0);
+	assert_int_equal(v.task->pid, a);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/%d %s/%d", f.proc, (int)a, f.proc, (int)b);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(uoom_kill(ctx, &v, 5000, &r), 0);
+	assert_int_equal(r.pid, a);
+	assert_true(r.signalled && r.exited);
+	assert_int_equal(r.freed, 8192 * 1024);	/* as of the snapshot */
+	assert_int_equal(waitpid(a, &status, 0), a);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	/* the next one exited since the snapshot: -ESRCH, nothing signalled */
+	v.task = &s->tasks[1];
+	assert_int_equal(v.task->pid, b);
+	kill(b, SIGKILL);
+	assert_int_equal(waitpid(b, &status, 0), b);
+	assert_int_equal(uoom_kill(ctx, &v, 1000, &r), -ESRCH);
+	assert_false(r.signalled);
+	uoom_ctx_free(ctx);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +223,7 @@ int main(void)
 		cmocka_unit_test(kill_victim_checks_start_time),
 		cmocka_unit_test(kill_timeout),
 		cmocka_unit_test(kill_cgroup),
+		cmocka_unit_test(kill_cached_victim),
 	};
 
 	return cmocka_run_group_tests_name("kill", tests, NULL, NULL);

@@ -198,6 +198,86 @@ static void stop_from_outside(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * UOOM_SNAP_CACHED: the event carries the watch's snapshot taken when idle by
+ * uoom_snapshot_cache(), not a fresh one: /proc is not read during the
+ * episode (a system OOM handler may allocate only within the root reserve).
+ */
+static void cached_snapshot(void **state)
+{
+	const struct uoom_snapshot *cs, *ts;
+	struct uoom_watch_opts o;
+	struct uoom_watch *w, *plain;
+	struct uoom_ctx *ctx;
+	struct seen s = { 0 };
+	struct fx f;
+	char cmd[700];
+	int efd;
+
+	(void)state;
+	fx_init(&f);
+	fx_cgroup_kernel(&f, "job");
+	fx_cgroup_kernel(&f, "other");
+	fx_task(&f, "job", 11, "hog", 90000, 0, NULL);
+	fx_task(&f, "job", 12, "by", 2000, 0, NULL);
+	ctx = fx_ctx(&f, UOOM_F_LOOP_EPOLL);
+	uoom_watch_opts_init(&o);
+	o.cgroup = "job";
+	o.handler = handler;
+	o.data = &s;
+	o.snapshot = UOOM_SNAP_CACHED;	/* needs UOOM_SNAP_TASKS */
+	assert_int_equal(uoom_watch_add(ctx, &o, &w), -EINVAL);
+	o.snapshot = UOOM_SNAP_TASKS | UOOM_SNAP_CACHED;
+	assert_int_equal(uoom_watch_add(ctx, &o, &w), 0);
+	efd = registered_fd(&f, "job/memory.oom_notify");
+	fx_write(f.cg, "job/memory.oom_notify", "handlers 1\nunder_oom 1\noom_episodes 1\n"
+		 "oom_resolved 0\noom_fallback 0\nreserve_charged 0\n");
+
+	/* no cached snapshot yet: the event has none, /proc is not read */
+	fire(efd);
+	assert_int_equal(uoom_dispatch(ctx, 2000), 1);
+	assert_int_equal(s.calls, 1);
+	assert_null(s.last.snap);
+
+	assert_int_equal(uoom_snapshot_cache(w, &cs), 0);
+	assert_int_equal(cs->ntasks, 2);
+	assert_int_equal(cs->tasks[0].pid, 11);
+
+	/* the hog exits and a new task appears: a fresh take would see that,
+	 * the event must still carry the cached view */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/11", f.proc);
+	assert_int_equal(system(cmd), 0);
+	fx_task(&f, "job", 13, "new", 5000, 0, NULL);
+	fx_write(f.cg, "job/cgroup.procs", "12\n13\n");
+	fire(efd);
+	assert_int_equal(uoom_dispatch(ctx, 2000), 1);
+	assert_int_equal(s.calls, 2);
+	assert_ptr_equal(s.last.snap, cs);
+	assert_int_equal(s.last.snap->ntasks, 2);
+	assert_int_equal(s.last.snap->tasks[0].pid, 11);
+	assert_string_equal(s.last.snap->tasks[0].comm, "hog");
+
+	/* the context's snapshot does not overwrite the watch's */
+	assert_int_equal(uoom_snapshot_take(w, &ts), 0);
+	assert_ptr_not_equal(ts, cs);
+	assert_int_equal(ts->ntasks, 2);
+	assert_int_equal(ts->tasks[0].pid, 13);
+	assert_int_equal(cs->tasks[0].pid, 11);
+
+	/* the next idle refresh sees the change */
+	assert_int_equal(uoom_snapshot_cache(w, &cs), 0);
+	assert_int_equal(cs->tasks[0].pid, 13);
+
+	/* only for watches added with UOOM_SNAP_CACHED */
+	o.cgroup = "other";
+	o.snapshot = UOOM_SNAP_TASKS;
+	assert_int_equal(uoom_watch_add(ctx, &o, &plain), 0);
+	assert_int_equal(uoom_snapshot_cache(plain, &cs), -EINVAL);
+	assert_int_equal(uoom_snapshot_cache(NULL, &cs), -EINVAL);
+	uoom_ctx_free(ctx);
+	fx_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +286,7 @@ int main(void)
 		cmocka_unit_test(v1_uring),
 		cmocka_unit_test(v1_epoll),
 		cmocka_unit_test(stop_from_outside),
+		cmocka_unit_test(cached_snapshot),
 	};
 
 	return cmocka_run_group_tests_name("loop", tests, NULL, NULL);

@@ -181,6 +181,18 @@ static void v1_and_values(void **state)
 	assert_int_equal(uoom__parse_int(S("5 6"), &i), -EINVAL);
 }
 
+/* Found by fuzz_values: the digits before the junk were stored. */
+static void parse_max_untouched_on_error(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_int_equal(uoom__parse_max(S("8844217728\n44217728\n"), &v), -EINVAL);
+	assert_int_equal(v, 7);
+	assert_int_equal(uoom__parse_max(S("12k\n"), &v), -EINVAL);
+	assert_int_equal(v, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +205,7 @@ int main(void)
 		cmocka_unit_test(proc_stat),
 		cmocka_unit_test(proc_status),
 		cmocka_unit_test(v1_and_values),
+		cmocka_unit_test(parse_max_untouched_on_error),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

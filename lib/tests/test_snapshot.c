@@ -2,6 +2,7 @@
 /* Snapshot collection and the record format: whole records, valid JSON. */
 #define _GNU_SOURCE
 #include "fixture.h"
+#include "internal.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -316,6 +317,127 @@ static void bad_files(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * Found by fuzz_task_record: a comm is any 15 bytes (prctl PR_SET_NAME);
+ * one with a newline split its row in a text record and could forge a
+ * whole record ("x\nuoom tasks ...") in a text log. Control characters
+ * are now shown as '?' in text; JSON escapes them.
+ */
+static void text_task_row_with_newline_comm(void **state)
+{
+	struct uoom_task t = { .pid = 42, .rss = 4096, .cgroup = 0 };
+	struct uoom_cgroup cg = { .path = "/job", .parent = -1 };
+	struct uoom_snapshot s = { .ntasks = 1, .tasks = &t, .ncgroups = 1, .cgroups = &cg };
+	char out[1024];
+	ssize_t n;
+
+	(void)state;
+	memcpy(t.comm, "x\nuoom\ttasks", 13);
+	t.cmdline = "";
+	n = uoom__format_tasks(out, sizeof(out), "/job", &s, UOOM_FMT_TEXT, 3, 1);
+	assert_true(n > 0);
+	out[n] = '\0';
+	assert_non_null(strstr(out, " x?uoom?tasks /job\n"));
+	assert_null(strstr(out, "\nuoom\t"));
+	n = uoom__format_tasks(out, sizeof(out), "/job", &s, UOOM_FMT_JSON, 3, 1);
+	assert_true(n > 0);
+	out[n] = '\0';
+	assert_non_null(strstr(out, "\"comm\":\"x\\nuoom\\ttasks\""));
+}
+
+/*
+ * A cgroup.procs larger than the read buffer: its cut last line ("13" of
+ * "13999") is not a pid of this cgroup. It was taken as pid 13 (a task of
+ * job/b) and counted in job/a: the wrong task in the wrong cgroup, a victim
+ * outside the watched cgroup in the worst case.
+ */
+static void cgroup_procs_cut_mid_pid(void **state)
+{
+	const struct uoom_snapshot *s;
+	struct uoom_ctx *ctx;
+	struct uoom_watch *w;
+	struct fx f;
+	char procs[4200];
+	size_t n = 0;
+
+	(void)state;
+	w = setup_tree(&f, &ctx, 4096);	/* smallest read buffer */
+	n += (size_t)snprintf(procs, sizeof(procs), "11\n");
+	while (n + 7 <= 4094 - 3)	/* vanished pids as padding */
+		n += (size_t)snprintf(procs + n, sizeof(procs) - n, "999999\n");
+	memset(procs + n, '9', 4094 - 1 - n);
+	n = 4094;
+	procs[n - 1] = '\n';
+	snprintf(procs + n, sizeof(procs) - n, "13999\n");	/* cut after "13" */
+	fx_write(f.cg, "job/a/cgroup.procs", "%s", procs);
+	assert_int_equal(uoom_snapshot_take(w, &s), 0);
+	assert_int_equal(s->ntasks, 4);
+	for (size_t i = 0; i < s->ntasks; i++)
+		if (s->tasks[i].pid == 13)
+			assert_string_equal(s->cgroups[s->tasks[i].cgroup].path, "/job/b");
+	assert_true(s->truncated);
+	uoom_ctx_free(ctx);
+	fx_fini(&f);
+}
+
+/*
+ * Found by fuzz_records: with no room for the header, the content's roll
+ * back of a pair that did not fit cleared the overflow flag, and a record
+ * of only "}" and the truncation mark came out instead of -ENOBUFS.
+ */
+static void record_header_that_does_not_fit(void **state)
+{
+	static const char events[] = "low 0\nhigh 12\nmax 3\n";
+	char out[200], cg[40];
+	ssize_t n;
+
+	(void)state;
+	memset(cg, 'a', sizeof(cg) - 1);
+	cg[0] = '/';
+	cg[sizeof(cg) - 1] = '\0';
+	for (unsigned int part = 0; part < 6; part++) {
+		for (int fmt = 0; fmt < 2; fmt++) {
+			n = uoom__format_record(out, 65, cg, part, fmt, 1, events,
+						sizeof(events) - 1, false);
+			assert_int_equal(n, -ENOBUFS);
+		}
+	}
+	/* enough room: the same input gives a whole record */
+	n = uoom__format_record(out, sizeof(out), "/job", 4, UOOM_FMT_JSON, 1,
+				events, sizeof(events) - 1, false);
+	assert_true(n > 0);
+	out[n] = '\0';
+	assert_string_equal(out, "{\"type\":\"memory.events\",\"time_ns\":1,"
+			    "\"cgroup\":\"/job\",\"data\":{\"low\":0,\"high\":12,"
+			    "\"max\":3}}\n");
+	assert_int_equal(uoom__format_record(out, 64, "/", 0, UOOM_FMT_TEXT, 1, "", 0, false),
+			 -EINVAL);
+}
+
+/*
+ * Found by fuzz_records: the header fits exactly but the data's "{" does
+ * not; the roll-back of the first pair hid that, giving "data":} (invalid
+ * JSON). One byte more: an empty object marked truncated.
+ */
+static void record_brace_that_does_not_fit(void **state)
+{
+	static const char hdr[] = "{\"type\":\"memory.events\",\"time_ns\":1,"
+				  "\"cgroup\":\"/job\",\"data\":";
+	static const char events[] = "low 0\nhigh 12\n";
+	char out[300];
+	ssize_t n;
+
+	(void)state;
+	n = uoom__format_record(out, sizeof(hdr) - 1 + 64, "/job", 4, UOOM_FMT_JSON, 1,
+				events, sizeof(events) - 1, false);
+	assert_int_equal(n, -ENOBUFS);
+	n = uoom__format_record(out, sizeof(hdr) - 1 + 65, "/job", 4, UOOM_FMT_JSON, 1,
+				events, sizeof(events) - 1, false);
+	assert_true(n > 0);
+	out[n] = '\0';
+	assert_string_equal(out + sizeof(hdr) - 1, "{},\"truncated\":true}\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +446,10 @@ int main(void)
 		cmocka_unit_test(text_records),
 		cmocka_unit_test(truncation_keeps_records_whole),
 		cmocka_unit_test(bad_files),
+		cmocka_unit_test(cgroup_procs_cut_mid_pid),
+		cmocka_unit_test(text_task_row_with_newline_comm),
+		cmocka_unit_test(record_header_that_does_not_fit),
+		cmocka_unit_test(record_brace_that_does_not_fit),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
