@@ -57,6 +57,8 @@ TEST_F(ep, notified_before_any_kill_and_kill_resolves)
 	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
 	/* Told first: nobody killed yet, the hog waits. */
 	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	/* memory.events still counts the OOM, for monitors that watch it. */
+	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom"));
 	EXPECT_EQ(1, oomh_stat(self->cg, "under_oom"));
 	EXPECT_EQ(1, oomh_stat(self->cg, "oom_episodes"));
 	EXPECT_TRUE(pid_alive(hog));
@@ -117,6 +119,8 @@ TEST_F(ep, idle_handler_gets_kernel_kill_after_delay)
 	EXPECT_LE(1000 - 50, dt);
 	EXPECT_GE(1000 + FALLBACK_SLACK_MS, dt);
 	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	/* The episode's start, then the kernel OOM killer's own invocation. */
+	EXPECT_LE(2, cg_read_key(self->cg, "memory.events", "oom"));
 	EXPECT_LE(1, oomh_stat(self->cg, "oom_fallback"));
 	EXPECT_EQ(0, oomh_stat(self->cg, "oom_resolved"));
 }
