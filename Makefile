@@ -7,12 +7,18 @@
 #   make kernel     build the patched kernel (cached in ~/.cache/uoom)
 #   make vm         an interactive shell in the VM
 #   make install    the library, tools and man pages (PREFIX, DESTDIR)
+#   make bench      uoom against the kernel killer, earlyoom and oomd (in the VM)
+#   make fuzz       the long libFuzzer run of every parser
 PREFIX ?= /usr/local
 DESTDIR ?=
 VARIANT := $(if $(filter 1,$(DEBUG)),debug,normal)
+# Each tools/NAME/Makefile (uoomd, uoomctl, ...) has all, check, install, clean
+# and vm (static binaries into O= for the VM image).
+TOOLS := $(patsubst %/Makefile,%,$(wildcard tools/*/Makefile))
 
 all:
-	@if [ -f lib/Makefile ]; then $(MAKE) -C lib; fi
+	$(MAKE) -C lib
+	@set -e; for d in $(TOOLS); do $(MAKE) -C $$d; done
 
 deps:
 	tools/deps.sh
@@ -29,11 +35,19 @@ vm:
 demo:
 	tools/demo.sh
 
+bench:
+	tools/bench.sh $(RESULTS)
+
+fuzz:
+	tools/fuzz.sh --long
+
 install: all
-	@if [ -f lib/Makefile ]; then $(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); fi
+	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	@set -e; for d in $(TOOLS); do $(MAKE) -C $$d install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); done
 
 clean:
 	rm -rf build selftests/build
-	@if [ -f lib/Makefile ]; then $(MAKE) -C lib clean; fi
+	$(MAKE) -C lib clean
+	@set -e; for d in $(TOOLS); do $(MAKE) -C $$d clean; done
 
-.PHONY: all deps check kernel vm demo install clean
+.PHONY: all deps check kernel vm demo bench fuzz install clean

@@ -4,7 +4,8 @@
 #   tools/check.sh [--debug]
 #
 # Stages: lint (shellcheck, checkpatch --strict on the series), the library's
-# unit tests (cmocka, ASan+UBSan, on the host), and the VM tests on the normal
+# unit tests (cmocka, ASan+UBSan, on the host), a short run of the libFuzzer
+# targets (tools/fuzz.sh --short), and the VM tests on the normal
 # kernel (our selftests + the kernel's own memcg selftests); --debug adds the
 # same VM tests on the debug kernel (lockdep, KASAN, kmemleak, DEBUG_VM).
 # A failing stage does not stop the others. Ends with "N passed, N failed".
@@ -39,7 +40,7 @@ tap_to_tsv() {
 # 1. Lint.
 step "lint: shellcheck, checkpatch --strict"
 {
-	for f in "$UOOM_TOP"/tools/*.sh "$UOOM_TOP"/tools/vm/* "$UOOM_TOP"/tools/demo/scenario \
+	for f in "$UOOM_TOP"/tools/*.sh "$UOOM_TOP"/tools/*/*.sh "$UOOM_TOP"/tools/vm/* "$UOOM_TOP"/tools/demo/scenario \
 		"$UOOM_TOP"/selftests/upstream-run "$UOOM_TOP"/.ci/run; do
 		if out=$(shellcheck -x "$f" 2>&1); then
 			printf 'lint\tshellcheck %s\tPASS\t\n' "${f#"$UOOM_TOP"/}"
@@ -63,6 +64,35 @@ if [[ -f $UOOM_TOP/lib/Makefile ]]; then
 	step "unit tests: $(grep -c PASS "$results/lib.tsv") passed, $(grep -c FAIL "$results/lib.tsv") failed"
 fi
 
+# 2a. The libFuzzer targets of every parser, 10 s each (make fuzz runs long).
+if [[ -d $UOOM_TOP/lib/fuzz ]]; then
+	step "fuzz: tools/fuzz.sh --short"
+	"$UOOM_TOP/tools/fuzz.sh" --short --tsv "$results/fuzz.tsv" >"$results/fuzz.log" 2>&1
+	rc=$?
+	if [[ $rc -ne 0 ]] && ! grep -q FAIL "$results/fuzz.tsv" 2>/dev/null; then
+		tail -20 "$results/fuzz.log" >&2
+		printf 'fuzz\ttools/fuzz.sh --short\tFAIL\texit %s (log: %s)\n' "$rc" "$results/fuzz.log" >>"$results/fuzz.tsv"
+	fi
+	grep '^not ok\|^#   ' "$results/fuzz.log" >&2 || true
+	step "fuzz: $(grep -c PASS "$results/fuzz.tsv") passed, $(grep -c FAIL "$results/fuzz.tsv") failed ($(tail -1 "$results/fuzz.log" | tr -d '#'))"
+fi
+
+# 2b. Each tool's own tests (tools/NAME/Makefile "check": TAP on stdout).
+for d in "$UOOM_TOP"/tools/*/; do
+	d=${d%/}
+	name=${d##*/}
+	grep -q '^check:' "$d/Makefile" 2>/dev/null || continue
+	step "unit tests: make -C tools/$name check"
+	make -C "$d" check >"$results/$name.log" 2>&1
+	rc=$?
+	tap_to_tsv "$name" <"$results/$name.log" >"$results/$name.tsv"
+	if [[ $rc -ne 0 ]] && ! grep -q FAIL "$results/$name.tsv"; then
+		tail -20 "$results/$name.log" >&2
+		printf '%s\tmake -C tools/%s check\tFAIL\texit %s (log: %s)\n' "$name" "$name" "$rc" "$results/$name.log" >>"$results/$name.tsv"
+	fi
+	step "unit tests ($name): $(grep -c PASS "$results/$name.tsv") passed, $(grep -c FAIL "$results/$name.tsv") failed"
+done
+
 # 3. make install, pkg-config, and every example built against the result.
 if [[ -f $UOOM_TOP/lib/Makefile ]]; then
 	step "install: make install, pkg-config, examples/ against the installed library"
@@ -84,7 +114,7 @@ if [[ -f $UOOM_TOP/lib/Makefile ]]; then
 			lines=$(wc -l <"$ex")
 			# shellcheck disable=SC2086 # flags are words
 			if out=$(cc -Wall -Wextra -Werror -o "$results/${name%.c}" "$ex" $flags 2>&1) &&
-				[[ $lines -le 60 ]]; then
+				[[ $lines -le 80 ]]; then
 				printf 'install\texample %s (%s lines)\tPASS\t\n' "$name" "$lines"
 			else
 				printf 'install\texample %s (%s lines)\tFAIL\t%s\n' "$name" "$lines" "$(head -2 <<<"$out" | tr '\n\t' '  ')"

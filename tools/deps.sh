@@ -13,8 +13,14 @@ pkgs=(
 	qemu-system-x86 busybox-static e2fsprogs
 	# library, tools and their tests
 	pkg-config liburing-dev libcmocka-dev libinih-dev clang shellcheck
+	# uoomctl man page lint (groff -man -ww -z)
+	groff-base
 	# peers and load generators run inside the VM
 	stress-ng earlyoom oomd
+	# uoomd's check: man page lint, systemd-analyze verify of its unit
+	groff-base man-db systemd
+	# make bench: its plots
+	gnuplot-nox
 )
 
 missing=()

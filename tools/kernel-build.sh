@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Build the uoom test kernel: linux-source-6.12 + kernel-patches/ + Kconfig.fragment.
 #
-#   tools/kernel-build.sh [normal|debug]
+#   tools/kernel-build.sh [normal|debug|base]
+#
+# "base" is the unpatched kernel (for make bench's overhead ratios): the same
+# tinyconfig + Kconfig.fragment minus CONFIG_MEMCG_OOM_HANDLER, built from a
+# second work tree of the same repo detached at tag base (src/linux-VERSION-base),
+# so the patched work tree is never checked out at base.
 #
 # Everything lives under $UOOM_CACHE (default ~/.cache/uoom), never in the repo:
 #   src/linux-VERSION   the extracted source as a git repo; tag "base" is pristine,
@@ -16,10 +21,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:-normal}
-[[ $variant == normal || $variant == debug ]] ||
-	die "unknown kernel variant '$variant': use 'normal' or 'debug'"
+[[ $variant == normal || $variant == debug || $variant == base ]] ||
+	die "unknown kernel variant '$variant': use 'normal', 'debug' or 'base'"
 
 src=$(uoom_srcdir)
+patched_src=$src
 out=$(uoom_builddir "$variant")
 key=$(uoom_kernel_key "$variant")
 bzimage=$out/arch/x86/boot/bzImage
@@ -60,7 +66,17 @@ if [[ $got != "$want" ]]; then
 	fi
 fi
 
-# 2. Apply the series in a scratch index, then check out the result.
+# 2. Apply the series in a scratch index, then check out the result; the base
+# variant builds from its own work tree at tag base instead.
+if [[ $variant == base ]]; then
+	src=$src-base
+	if [[ ! -e $src/Makefile ]]; then
+		step "adding the unpatched work tree $src (git worktree at tag base)"
+		git -C "$patched_src" worktree prune
+		git -C "$patched_src" worktree add -q --detach "$src" base
+	fi
+	patches=()
+else
 mapfile -t patches < <(uoom_series)
 idx=$(mktemp "$UOOM_CACHE/index.XXXXXX")
 trap 'rm -f "$idx"' EXIT
@@ -80,10 +96,15 @@ if [[ $(git_q rev-parse 'HEAD^{tree}') != "$tree" ]] || [[ -n $(git_q status --p
 	git_q checkout -q -f --detach "$commit"
 fi
 step "source ready: $want + ${#patches[@]} patches"
+fi
 
 # 3. Configure: tinyconfig + fragments, then check nothing was dropped.
 mkdir -p "$out"
 mapfile -t frags < <(uoom_fragments "$variant")
+if [[ $variant == base ]]; then
+	grep -v '^CONFIG_MEMCG_OOM_HANDLER=' "${frags[0]}" >"$out/base.fragment"
+	frags=("$out/base.fragment")
+fi
 step "configuring ($variant): tinyconfig + ${frags[*]##*/}"
 make -s -C "$src" O="$out" tinyconfig >/dev/null
 "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >"$out/merge.log" 2>&1 ||

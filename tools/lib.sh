@@ -55,7 +55,7 @@ uoom_kernel_key() {
 	{
 		printf 'variant %s\n' "$variant"
 		cat "$UOOM_TOP/kernel-patches/BASE"
-		uoom_series | xargs -r cat
+		[[ $variant == base ]] || uoom_series | xargs -r cat
 		uoom_fragments "$variant" | xargs cat
 		cat "$UOOM_TOP/tools/kernel-build.sh"
 	} | sha256sum | cut -c1-16
@@ -63,3 +63,19 @@ uoom_kernel_key() {
 
 uoom_srcdir() { printf '%s/src/linux-%s\n' "$UOOM_CACHE" "$(uoom_base_version)"; }
 uoom_builddir() { printf '%s/build/%s\n' "$UOOM_CACHE" "$1"; }
+
+# The tinyconfig kernel has no ACPI, so no HPET/PM timer to calibrate the
+# TSC against: it falls back to jiffies (4 ms steps), useless for latencies.
+# Under TCG the guest's TSC is the host's, so give its frequency and trust it.
+# Sets and exports UOOM_KERNEL_ARGS unless the caller set it.
+uoom_tsc_args() {
+	local mhz
+	[[ -z ${UOOM_KERNEL_ARGS:-} ]] || return 0
+	mhz=$(awk -F': *' '/^cpu MHz/ {print $2; exit}' /proc/cpuinfo)
+	if [[ -n $mhz ]] && grep -qw constant_tsc /proc/cpuinfo; then
+		UOOM_KERNEL_ARGS="tsc_early_khz=$(awk -v m="$mhz" 'BEGIN {printf "%d", m * 1000}') tsc=reliable clocksource=tsc"
+		export UOOM_KERNEL_ARGS
+	else
+		warn "no constant TSC frequency in /proc/cpuinfo: the VM's clock will step by 4 ms"
+	fi
+}

@@ -38,6 +38,9 @@ tsv=$results/vm-$variant.tsv
 
 # --- build ----------------------------------------------------------------
 # UOOM_BZIMAGE: test a kernel built by hand from the cached tree instead.
+# UOOM_KERNEL_ARGS: extra words for the kernel command line; by default a
+# TSC clocksource, since the tinyconfig kernel cannot calibrate one.
+uoom_tsc_args
 if [[ -n ${UOOM_BZIMAGE:-} ]]; then
 	bzimage=$UOOM_BZIMAGE
 	[[ -f $bzimage ]] || die "UOOM_BZIMAGE=$bzimage: no such file"
@@ -52,6 +55,13 @@ mkdir -p "$work"
 step "building libuoom and the selftests"
 make -s -C "$UOOM_TOP/lib" >&2
 make -s -C "$UOOM_TOP/selftests" KSRC="$src" KHDR="$kout/usr/include" O="$work/bin" >&2
+# Each tool with a "vm" target, and examples/, put their static binaries next
+# to the tests.
+for d in "$UOOM_TOP"/tools/*/ "$UOOM_TOP"/examples/; do
+	grep -q '^vm:' "$d/Makefile" 2>/dev/null || continue
+	step "building ${d#"$UOOM_TOP"/} for the VM"
+	make -s -C "$d" vm O="$work/bin" >&2
+done
 
 step "building the kernel's cgroup selftests (test_core, test_kill, test_memcontrol)"
 ksft=$src/tools/testing/selftests/cgroup
@@ -90,7 +100,7 @@ if [[ $shell -eq 1 ]]; then
 		-drive file="$work/scratch.img",if=virtio,format=raw \
 		-drive file="$work/swap.img",if=virtio,format=raw \
 		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 UOOM_SHELL=1"
+		-append "console=ttyS0 panic=-1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_SHELL=1"
 fi
 
 # --- which tests, in which boots ------------------------------------------
@@ -178,7 +188,7 @@ for mem in "${mems[@]}"; do
 		-drive file="$work/scratch.img",if=virtio,format=raw \
 		-drive file="$work/swap.img",if=virtio,format=raw \
 		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
-		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot UOOM_TESTS=$(
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_TESTS=$(
 			IFS=,
 			echo "${names[*]}"
 		)" &
