@@ -33,9 +33,10 @@ done
 step "installing ${#missing[@]} Debian packages: ${missing[*]}"
 [[ $(id -u) -eq 0 ]] || die "packages missing (${missing[*]}) and not root: install them with apt-get, or run as root"
 export DEBIAN_FRONTEND=noninteractive
+mkdir -p "$UOOM_CACHE" || die "cannot create the cache directory $UOOM_CACHE (set UOOM_CACHE to a writable path)"
 apt-get update -qq || die "apt-get update failed: check the Debian mirror in /etc/apt/sources.list"
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$UOOM_CACHE.apt.log" 2>&1 || {
-	tail -20 "$UOOM_CACHE.apt.log" >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$UOOM_CACHE/apt.log" 2>&1 || {
+	tail -20 "$UOOM_CACHE/apt.log" >&2
 	die "apt-get install failed (log: $UOOM_CACHE.apt.log)"
 }
 step "installed: ${missing[*]}"
