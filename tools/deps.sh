@@ -37,6 +37,6 @@ mkdir -p "$UOOM_CACHE" || die "cannot create the cache directory $UOOM_CACHE (se
 apt-get update -qq || die "apt-get update failed: check the Debian mirror in /etc/apt/sources.list"
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$UOOM_CACHE/apt.log" 2>&1 || {
 	tail -20 "$UOOM_CACHE/apt.log" >&2
-	die "apt-get install failed (log: $UOOM_CACHE.apt.log)"
+	die "apt-get install failed (log: $UOOM_CACHE/apt.log)"
 }
 step "installed: ${missing[*]}"

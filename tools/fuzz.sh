@@ -35,12 +35,13 @@ if [[ $mode == short ]]; then secs=${UOOM_FUZZ_SECONDS:-10}; else secs=${UOOM_FU
 [[ $secs =~ ^[1-9][0-9]*$ ]] || die "UOOM_FUZZ_SECONDS=$secs: want a whole number of seconds"
 
 lib=$UOOM_TOP/lib
+mkdir -p "$UOOM_CACHE"
 command -v clang >/dev/null || die "clang not found: run tools/deps.sh (the fuzzers need clang's libFuzzer)"
 step "fuzz: building the targets (make -C lib fuzz)"
-if ! make -s -C "$lib" fuzz >"$UOOM_CACHE.fuzz-build.log" 2>&1; then
-	tail -20 "$UOOM_CACHE.fuzz-build.log" >&2
-	[[ -n $tsv ]] && printf 'fuzz\tmake -C lib fuzz\tFAIL\tlog: %s\n' "$UOOM_CACHE.fuzz-build.log" >"$tsv"
-	die "building the fuzz targets failed (log: $UOOM_CACHE.fuzz-build.log)"
+if ! make -s -C "$lib" fuzz >"$UOOM_CACHE/fuzz-build.log" 2>&1; then
+	tail -20 "$UOOM_CACHE/fuzz-build.log" >&2
+	[[ -n $tsv ]] && printf 'fuzz\tmake -C lib fuzz\tFAIL\tlog: %s\n' "$UOOM_CACHE/fuzz-build.log" >"$tsv"
+	die "building the fuzz targets failed (log: $UOOM_CACHE/fuzz-build.log)"
 fi
 if [[ ${#targets[@]} -eq 0 ]]; then
 	for f in "$lib"/build/fuzz/fuzz_*; do
