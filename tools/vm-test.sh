@@ -90,9 +90,9 @@ fi
 # --- an interactive shell: serial console on this terminal, no deadline ----
 if [[ $shell -eq 1 ]]; then
 	step "booting the $variant kernel with a shell on this terminal (leave with: reboot -f)"
-	qemu-img create -q -f raw "$work/scratch.img" 512M
+	rm -f "$work/scratch.img" && truncate -s 512M "$work/scratch.img"
 	mkfs.ext4 -q -F "$work/scratch.img"
-	qemu-img create -q -f raw "$work/swap.img" 256M
+	rm -f "$work/swap.img" && truncate -s 256M "$work/swap.img"
 	mkswap "$work/swap.img" >/dev/null
 	exec qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 1G \
 		-nodefaults -no-user-config -display none -no-reboot \
@@ -176,9 +176,9 @@ for mem in "${mems[@]}"; do
 	con=$results/console-$tag.log
 	res=$results/results-$tag.log
 	: >"$res"
-	qemu-img create -q -f raw "$work/scratch.img" 512M
+	rm -f "$work/scratch.img" && truncate -s 512M "$work/scratch.img"
 	mkfs.ext4 -q -F "$work/scratch.img"
-	qemu-img create -q -f raw "$work/swap.img" 256M
+	rm -f "$work/swap.img" && truncate -s 256M "$work/swap.img"
 	mkswap -q "$work/swap.img" 2>/dev/null || mkswap "$work/swap.img" >/dev/null
 	step "boot ($variant kernel, $mem, $accel, limit ${budget}s): ${names[*]}"
 	timeout -k 5 "$budget" qemu-system-x86_64 \
