@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The root reserve at work: during a system OOM episode a root handler
- * faults in new pages, which only the reserve can give (free memory is
- * below the min watermark: that is why the episode started). With a root
- * reserve its allocations succeed, reserve_charged shows them, and the
- * handler resolves the episode with no kernel kill. The VM needs 1G: on a
- * 256M one the quarter of the min watermark that ALLOC_OOMH may take (about
- * 100 pages) can be gone before the episode starts, taken by the per-cpu
- * page list refills of the task that ran out; on the KASAN + kmemleak kernel
- * their metadata allocations empty it even at 3G. When that happens the test
- * skips, naming the gap, rather than pass. Without a reserve the
- * same handler has failed, and the kernel falls back at once: the control
- * that shows the first test depends on the reserve path.
+ * The root reserve at work. memory.oom_reserve_in_bytes on the root is
+ * memory set aside: it raises the min watermark of the zones by its size,
+ * so the system OOM comes while that much is still free, and only a root
+ * handler in a system episode may allocate from it. These tests check the
+ * watermarks move with the reserve and its bound, that during an episode
+ * a root handler faults in 2 MB of new pages (free memory is below every
+ * ordinary allocation's watermark: that is why the episode started) and
+ * resolves it with no kernel kill, and, as the control, that without a
+ * reserve the same handler fails and the kernel falls back at once.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -51,19 +48,26 @@ static long long vmstat(const char *key)
 	return p ? atoll(p + strlen(key) + 1) : -1;
 }
 
-/* The min watermark of zone DMA32 in pages (where the VM's memory is). */
-static long long dma32_min(void)
+/*
+ * The sum of the zones' min watermarks in pages, less their boosts (which
+ * come and go with fragmentation; "min" in /proc/zoneinfo includes them).
+ */
+static long long min_watermarks(void)
 {
 	static char buf[65536];
-	char *p;
+	long long sum = 0;
+	char *p = buf;
 
 	if (read_all("/proc/zoneinfo", buf, sizeof(buf)) <= 0)
 		return -1;
-	p = strstr(buf, "zone    DMA32");
-	if (!p)
-		return -1;
-	p = strstr(p, "        min ");
-	return p ? atoll(p + strlen("        min ")) : -1;
+	while ((p = strstr(p, "\n        boost "))) {
+		sum -= atoll(p += strlen("\n        boost "));
+		p = strstr(p, "\n        min ");
+		if (!p)
+			return -1;
+		sum += atoll(p += strlen("\n        min "));
+	}
+	return sum;
 }
 
 static long long mem_total(void)
@@ -90,21 +94,17 @@ FIXTURE(rr) {
 	int efd;
 	char *buf;		/* 2 MB aligned: one page table covers it */
 	long long npages;	/* what the handler touches in the episode */
+	long long min0;		/* min watermarks with no reserve, pages */
 	long long kills;
 	long long charged;	/* reserve_charged during the episode */
 };
 
 FIXTURE_SETUP(rr)
 {
-	long long min = dma32_min();
 	char *p;
 
-	ASSERT_LT(0, min);
-	/* Well inside the quarter of min that ALLOC_OOMH may take. */
-	self->npages = min / 4 / 4;
-	if (self->npages > 64)
-		self->npages = 64;
-	ASSERT_LT(0, self->npages);
+	/* 2 MB less a page: new pages under the one page table. */
+	self->npages = 2 * MB / PAGE - 1;
 	p = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -116,12 +116,15 @@ FIXTURE_SETUP(rr)
 	/* Locked as faulted, not populated now. */
 	ASSERT_EQ(0, mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT));
 	ASSERT_EQ(0, cg_create("uoom_root_reserve", self->cg, sizeof(self->cg)));
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "0"));
+	self->min0 = min_watermarks();
+	ASSERT_LT(0, self->min0);
 	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_delay_millisecs", "30000"));
 	self->efd = oomh_new_handler(CG_ROOT);
 	ASSERT_LE(0, self->efd);
 	self->kills = vmstat("oom_kill");
-	TH_LOG("DMA32 min watermark %lld pages; the handler touches %lld",
-	       min, self->npages);
+	TH_LOG("min watermarks %lld pages; the handler touches %lld",
+	       self->min0, self->npages);
 }
 
 FIXTURE_TEARDOWN(rr)
@@ -161,6 +164,34 @@ static long long episode_with_allocation(struct __test_metadata *_metadata,
 	return t0;
 }
 
+/* The reserve is in the min watermarks, zone by zone, and leaves them. */
+TEST_F(rr, reserve_raises_min_watermarks)
+{
+	long long want = 8 * MB / PAGE, got;
+
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "8M"));
+	got = min_watermarks() - self->min0;
+	TH_LOG("8M of reserve raised the min watermarks by %lld pages", got);
+	/* Split by zone size: each zone's share rounds down. */
+	EXPECT_LE(want - 4, got);
+	EXPECT_GE(want, got);
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "0"));
+	EXPECT_EQ(self->min0, min_watermarks());
+}
+
+/* More than a quarter of RAM is refused, and changes nothing. */
+TEST_F(rr, reserve_over_a_quarter_of_ram_is_einval)
+{
+	char big[32];
+
+	snprintf(big, sizeof(big), "%lld", mem_total() / 4 + 64 * PAGE);
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "4M"));
+	EXPECT_EQ(-EINVAL,
+		  cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", big));
+	EXPECT_EQ(4 * MB, cg_read_num(CG_ROOT, "memory.oom_reserve_in_bytes"));
+	EXPECT_EQ(self->min0 + 4 * MB / PAGE, min_watermarks());
+}
+
 TEST_F_TIMEOUT(rr, root_handler_allocates_from_reserve, 180)
 {
 	long long fb0 = oomh_stat(CG_ROOT, "oom_fallback");
@@ -171,16 +202,6 @@ TEST_F_TIMEOUT(rr, root_handler_allocates_from_reserve, 180)
 	ms = episode_with_allocation(_metadata, self);
 	ASSERT_LE(0, ms);
 	TH_LOG("%lld pages touched in the episode in %lld ms", self->npages, ms);
-	/*
-	 * Known gap: ALLOC_OOMH is a share of the min watermark, not memory
-	 * set aside. Per-cpu list refills of the task that ran out (and on
-	 * the debug kernel KASAN and kmemleak metadata) may have taken free
-	 * memory below 3/4 of min before the episode starts; then the
-	 * handler gets nothing and the kernel falls back. Seen in about one
-	 * run in three on a 1G VM, always on the debug kernel.
-	 */
-	if (!self->charged)
-		SKIP(return, "known gap: the root reserve was empty at episode start");
 	/* No kernel kill: the handler's pages came from the reserve. */
 	EXPECT_EQ(self->kills, vmstat("oom_kill"));
 	EXPECT_EQ(fb0, oomh_stat(CG_ROOT, "oom_fallback"));
@@ -188,6 +209,7 @@ TEST_F_TIMEOUT(rr, root_handler_allocates_from_reserve, 180)
 		  oomh_stat_wait(CG_ROOT, "oom_resolved", res0 + 1, 5000));
 	TH_LOG("reserve_charged %lld bytes during the episode", self->charged);
 	EXPECT_LE(self->npages * PAGE, self->charged);
+	EXPECT_GE(8 * MB, self->charged);
 	/* A grant ends with its episode: the reserve can be lowered again. */
 	EXPECT_EQ(0, oomh_stat(CG_ROOT, "reserve_charged"));
 	EXPECT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "0"));

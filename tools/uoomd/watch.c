@@ -93,11 +93,11 @@ static int add_watch(struct uoomd_daemon *d, struct uoomd_entry *e,
 	/* libuoom collects the tasks before calling us; the other snapshot
 	 * parts are written by the handler (action.c) to the log pipe */
 	o.snapshot = UOOM_SNAP_TASKS;
-	/* A system OOM handler may allocate only within the root reserve, a
-	 * few hundred KiB: reading /proc for every task during the episode
-	 * goes beyond it and the kernel ends the episode by its own kill. The
-	 * root's tasks are collected when idle (uoomd_cache_snapshots) and the
-	 * event carries that snapshot. */
+	/* A system OOM handler may allocate only within the root reserve:
+	 * reading /proc for every task during the episode costs dentries and
+	 * inodes per task and may go beyond it, and the kernel then ends the
+	 * episode by its own kill. The root's tasks are collected when idle
+	 * (uoomd_cache_snapshots) and the event carries that snapshot. */
 	if (!strcmp(e->cgroup, "/"))
 		o.snapshot |= UOOM_SNAP_CACHED;
 	e->cached = o.snapshot & UOOM_SNAP_CACHED;
