@@ -38,8 +38,13 @@ static void expect_defaults(struct __test_metadata *_metadata, const char *cg)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		EXPECT_EQ(0, oomh_stat(cg, keys[i])) TH_LOG("%s/memory.oom_notify %s", cg, keys[i]);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		long long v = oomh_stat(cg, keys[i]);
+
+		if (v)
+			TH_LOG("%s/memory.oom_notify: %s %lld", cg, keys[i], v);
+		EXPECT_EQ(0, v);
+	}
 	EXPECT_EQ(0, cg_read_num(cg, "memory.oom_delay_millisecs"));
 	EXPECT_EQ(0, cg_read_num(cg, "memory.oom_reserve_in_bytes"));
 }

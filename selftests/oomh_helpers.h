@@ -67,7 +67,7 @@ static inline long long oomh_stat(const char *cg, const char *key)
 static inline long long oomh_stat_wait(const char *cg, const char *key,
 				       long long want, int ms)
 {
-	long long v;
+	long long v = -1;
 	int i;
 
 	for (i = 0; i <= ms / 10; i++) {
