@@ -79,7 +79,7 @@ TEST_F_TIMEOUT(st, many_tasks_one_episode, 300)
 	ssize_t ndone;
 	static pid_t pids[NR_TASKS];
 	static char seen_d[NR_TASKS];
-	long long t0, t_resolve, t_exit, episodes;
+	long long t0, t_resolve, t_exit, episodes, bound;
 	char cg[256], c, buf[256];
 	pid_t holder;
 
@@ -171,10 +171,15 @@ TEST_F_TIMEOUT(st, many_tasks_one_episode, 300)
 	EXPECT_EQ(1, oomh_stat(cg, "oom_episodes"));
 	EXPECT_EQ(0, oomh_stat(cg, "oom_resolved"));
 
-	/* The handler's kill resolves it: every task gets its memory. */
+	/*
+	 * The handler's kill resolves it: every task gets its memory. 2.4 s
+	 * measured under TCG; the KASAN + kmemleak kernel takes ten times
+	 * that (23 s), so its bound is 90 s instead of 20 s.
+	 */
+	bound = access("/sys/kernel/debug/kmemleak", F_OK) ? 20000 : 90000;
 	t0 = now_ms();
 	ASSERT_EQ(0, kill(holder, SIGKILL));
-	while (ndone < NR_TASKS && now_ms() - t0 < 60000) {
+	while (ndone < NR_TASKS && now_ms() - t0 < 2 * bound) {
 		struct pollfd p = { .fd = done[0], .events = POLLIN };
 		ssize_t n;
 
@@ -187,7 +192,7 @@ TEST_F_TIMEOUT(st, many_tasks_one_episode, 300)
 	TH_LOG("all %zd tasks got their memory %lld ms after the kill",
 	       ndone, t_resolve);
 	EXPECT_EQ(NR_TASKS, ndone);
-	EXPECT_GE(20000, t_resolve);
+	EXPECT_GE(bound, t_resolve);
 	EXPECT_EQ(128 + SIGKILL, cg_wait(holder));
 	/*
 	 * The holder's memory is freed while it exits: a task may find room
