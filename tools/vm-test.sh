@@ -222,16 +222,32 @@ for mem in "${mems[@]}"; do
 		fi
 		rc=$(sed -n 's/.* rc=\([0-9]*\).*/\1/p' <<<"$endl")
 		secs=$(sed -n 's/.* secs=\([0-9]*\).*/\1/p' <<<"$endl")
+		# A failure's reason is its first failed expectation (a line
+		# "# file.c:LINE:test:Expected ..."), else its last diagnostic.
 		ntap=0
+		why=""
+		expect=0
 		while IFS= read -r t; do
+			if [[ $t == "# "* && $t != "# uoom-"* ]]; then
+				if [[ $t =~ \.c:[0-9]+:.*Expected ]]; then
+					[[ $expect -eq 1 ]] || why=${t#\# }
+					expect=1
+				elif [[ $expect -eq 0 && ! $t =~ ^#\ +(FAIL|RUN|OK)\  && $t != *": Test failed"* ]]; then
+					why=$(sed -E 's/^# +//' <<<"$t")
+				fi
+				continue
+			fi
+			[[ $t =~ ^(not\ )?ok\ [0-9]+ ]] || continue
 			ntap=$((ntap + 1))
 			desc=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<<"$t")
 			case $t in
-			"not ok "*) record "$n" "${desc%% #*}" FAIL "" ;;
+			"not ok "*) record "$n" "${desc%% #*}" FAIL "${why:0:200}" ;;
 			*"# SKIP"* | *"# skip"*) record "$n" "${desc%% #*}" SKIP "${desc#*# SKIP}" ;;
 			*) record "$n" "${desc%% #*}" PASS "" ;;
 			esac
-		done < <(grep -aE '^(not )?ok [0-9]+' <<<"$block")
+			why=""
+			expect=0
+		done <<<"$block"
 		if [[ $rc -ne 0 && $rc -ne 4 ]] && ! grep -aq '^not ok ' <<<"$block"; then
 			record "$n" "(exit)" FAIL "exited rc=$rc after ${secs}s"
 		elif [[ $ntap -eq 0 && $rc -eq 0 ]]; then
