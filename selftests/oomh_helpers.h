@@ -79,4 +79,13 @@ static inline long long oomh_stat_wait(const char *cg, const char *key,
 	return v;
 }
 
+/*
+ * The debug kernel (KASAN, kmemleak, lockdep) runs ten to a hundred times
+ * slower under TCG: timing bounds that must hold there are looser.
+ */
+static inline int oomh_debug_kernel(void)
+{
+	return access("/sys/kernel/debug/kmemleak", F_OK) == 0;
+}
+
 #endif

@@ -176,7 +176,7 @@ TEST_F_TIMEOUT(st, many_tasks_one_episode, 300)
 	 * measured under TCG; the KASAN + kmemleak kernel takes ten times
 	 * that (23 s), so its bound is 90 s instead of 20 s.
 	 */
-	bound = access("/sys/kernel/debug/kmemleak", F_OK) ? 20000 : 90000;
+	bound = oomh_debug_kernel() ? 90000 : 20000;
 	t0 = now_ms();
 	ASSERT_EQ(0, kill(holder, SIGKILL));
 	while (ndone < NR_TASKS && now_ms() - t0 < 2 * bound) {
