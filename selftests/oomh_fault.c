@@ -142,27 +142,37 @@ FIXTURE_TEARDOWN(f)
 	cg_destroy(self->cg);
 }
 
-/* 1. A handler stopped by SIGSTOP: the kernel kills after the delay. */
-TEST_F(f, stopped_handler_gets_kernel_kill_after_delay)
+/*
+ * Start a hog in cg, whose handlers are all stopped, and check that the
+ * kernel kills it once the 1000 ms delay has run out, as the fallback.
+ */
+static void expect_kernel_kill_after_delay(struct __test_metadata *_metadata,
+					   const char *cg)
 {
 	long long t0, dt;
 	pid_t hog;
 
-	ASSERT_EQ(0, spawn_handler(self->cg, self->cg, H_KILL, &self->h[0]));
-	ASSERT_EQ(0, kill(self->h[0].pid, SIGSTOP));
-	hog = spawn_hog(self->cg, 128);
-	t0 = episode_seen(self->cg, 10000);
+	hog = spawn_hog(cg, 128);
+	t0 = episode_seen(cg, 10000);
 	ASSERT_LT(0, t0);
 	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
 	dt = now_ms() - t0;
 	TH_LOG("kernel kill %lld ms after the episode started (delay 1000)", dt);
 	EXPECT_LE(1000 - 50, dt);
 	EXPECT_GE(1000 + FALLBACK_SLACK_MS, dt);
+	EXPECT_EQ(1, oomh_stat(cg, "oom_fallback"));
+	EXPECT_EQ(0, oomh_stat(cg, "oom_resolved"));
+	EXPECT_EQ(1, cg_read_key(cg, "memory.events", "oom_kill"));
+}
+
+/* 1. A handler stopped by SIGSTOP: the kernel kills after the delay. */
+TEST_F(f, stopped_handler_gets_kernel_kill_after_delay)
+{
+	ASSERT_EQ(0, spawn_handler(self->cg, self->cg, H_KILL, &self->h[0]));
+	ASSERT_EQ(0, kill(self->h[0].pid, SIGSTOP));
+	expect_kernel_kill_after_delay(_metadata, self->cg);
 	EXPECT_EQ(1, oomh_stat(self->cg, "oom_episodes"));
-	EXPECT_EQ(1, oomh_stat(self->cg, "oom_fallback"));
-	EXPECT_EQ(0, oomh_stat(self->cg, "oom_resolved"));
 	EXPECT_EQ(0, oomh_stat(self->cg, "under_oom"));
-	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
 	/* Stopped is not dead: it still counts as a handler. */
 	EXPECT_EQ(1, oomh_stat(self->cg, "handlers"));
 }
@@ -295,8 +305,6 @@ TEST_F(f, one_hung_handler_other_resolves)
 /* Both stopped: the kernel kills after the delay. */
 TEST_F(f, both_handlers_hung_fallback_after_delay)
 {
-	long long t0, dt;
-	pid_t hog;
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -304,18 +312,8 @@ TEST_F(f, both_handlers_hung_fallback_after_delay)
 					   &self->h[i]));
 		ASSERT_EQ(0, kill(self->h[i].pid, SIGSTOP));
 	}
-	hog = spawn_hog(self->cg, 128);
-	t0 = episode_seen(self->cg, 10000);
-	ASSERT_LT(0, t0);
-	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
-	dt = now_ms() - t0;
-	TH_LOG("kernel kill %lld ms after the episode started (delay 1000)", dt);
-	EXPECT_LE(1000 - 50, dt);
-	EXPECT_GE(1000 + FALLBACK_SLACK_MS, dt);
-	EXPECT_EQ(1, oomh_stat(self->cg, "oom_fallback"));
-	EXPECT_EQ(0, oomh_stat(self->cg, "oom_resolved"));
+	expect_kernel_kill_after_delay(_metadata, self->cg);
 	EXPECT_EQ(2, oomh_stat(self->cg, "handlers"));
-	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
 }
 
 /*
