@@ -871,7 +871,16 @@ static long num_arg(const char *opt, const char *s, long min)
 	return v;
 }
 
-int main(int argc, char **argv)
+struct ctl_opts {
+	long count, timeout_s, interval_ms;
+	bool json;
+};
+
+/*
+ * The options of argv[1..] up to the first non-option word; returns -1 to go
+ * on, or the exit status (--help, a bad option).
+ */
+static int parse_opts(int argc, char **argv, struct ctl_opts *op)
 {
 	static const struct option opts[] = {
 		{ "cgroup-root", required_argument, NULL, 'r' },
@@ -882,22 +891,31 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long count = 0, timeout_s = 0, interval_ms = 200;
-	const char *cmd = "status";
-	bool json = false;
 	int o;
 
 	while ((o = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r': root = optarg; break;
-		case 'j': json = true; break;
-		case 'c': count = num_arg("--count", optarg, 1); break;
-		case 't': timeout_s = num_arg("--timeout", optarg, 1); break;
-		case 'i': interval_ms = num_arg("--interval", optarg, 10); break;
+		case 'j': op->json = true; break;
+		case 'c': op->count = num_arg("--count", optarg, 1); break;
+		case 't': op->timeout_s = num_arg("--timeout", optarg, 1); break;
+		case 'i': op->interval_ms = num_arg("--interval", optarg, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl_opts op = { .interval_ms = 200 };
+	const char *cmd = "status";
+	int rc;
+
+	rc = parse_opts(argc, argv, &op);
+	if (rc >= 0)
+		return rc;
 	if (optind < argc && (!strcmp(argv[optind], "status") ||
 			      !strcmp(argv[optind], "set") ||
 			      !strcmp(argv[optind], "watch")))
@@ -908,23 +926,15 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'r': root = optarg; break;
-		case 'j': json = true; break;
-		case 'c': count = num_arg("--count", optarg, 1); break;
-		case 't': timeout_s = num_arg("--timeout", optarg, 1); break;
-		case 'i': interval_ms = num_arg("--interval", optarg, 10); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 1;
-		}
-	}
+	rc = parse_opts(argc, argv, &op);
+	if (rc >= 0)
+		return rc;
 	argc -= optind;
 	argv += optind;
 	check_kernel();
 	if (!strcmp(cmd, "set"))
 		return cmd_set(argc, argv);
 	if (!strcmp(cmd, "watch"))
-		return cmd_watch(argc, argv, count, timeout_s, interval_ms);
-	return cmd_status(argc, argv, json);
+		return cmd_watch(argc, argv, op.count, op.timeout_s, op.interval_ms);
+	return cmd_status(argc, argv, op.json);
 }
