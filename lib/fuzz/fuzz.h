@@ -2,7 +2,8 @@
 /*
  * Shared by the libFuzzer targets: the input copied to a heap block of
  * exactly its size (no NUL after it, so ASan sees any read past the end),
- * an assertion that names the broken invariant, and a small JSON checker.
+ * a byte reader for structured inputs, an assertion that names the broken
+ * invariant, and a small JSON checker.
  */
 #ifndef UOOM_FUZZ_H
 #define UOOM_FUZZ_H
@@ -32,6 +33,20 @@ static inline char *fuzz_dup(const uint8_t *data, size_t size)
 		abort();
 	memcpy(p, data, size);
 	return p;
+}
+
+/* Structured inputs: the data read a byte at a time, 0 once it runs out. */
+struct fuzz_in {
+	const uint8_t *d;
+	size_t n;
+};
+
+static inline unsigned int fuzz_take(struct fuzz_in *in)
+{
+	if (!in->n)
+		return 0;
+	in->n--;
+	return *in->d++;
 }
 
 /* Minimal JSON validator: one value, then only the end. */

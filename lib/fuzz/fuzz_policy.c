@@ -24,19 +24,6 @@ static const char *const pool[] = {
 	"[a-c]*", "[!a]*", "\\", "[", "/", "cmd:", "", "s*",
 };
 
-struct in {
-	const uint8_t *d;
-	size_t n;
-};
-
-static unsigned int take(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->d++;
-}
-
 static bool pat_match(const char *pat, const struct uoom_snapshot *s, const struct uoom_task *t)
 {
 	if (pat[0] == '/')
@@ -82,12 +69,12 @@ static bool below(const struct uoom_snapshot *s, int cg, int root)
 	return false;
 }
 
-static void list(struct in *in, const char **l, unsigned int max)
+static void list(struct fuzz_in *in, const char **l, unsigned int max)
 {
-	unsigned int n = take(in) % (max + 1);
+	unsigned int n = fuzz_take(in) % (max + 1);
 
 	for (unsigned int i = 0; i < n; i++)
-		l[i] = pool[take(in) % ARRAY_SIZE(pool)];
+		l[i] = pool[fuzz_take(in) % ARRAY_SIZE(pool)];
 	l[n] = NULL;
 }
 
@@ -101,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct uoom_prio_rule rules[4];
 	const char *prefer[4], *avoid[4], *protect[4];
 	struct uoom_victim v;
-	struct in in = { data, size };
+	struct fuzz_in in = { data, size };
 	unsigned int nc, nt, nr;
 	int ret;
 
@@ -109,34 +96,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(tasks, 0, sizeof(tasks));
 	memset(cgs, 0, sizeof(cgs));
 	uoom_policy_init(&p);
-	p.kind = (enum uoom_policy_kind)(take(&in) % 3);
-	p.min_rss = (uint64_t)(take(&in) % 4) << 20;
-	nc = 1 + take(&in) % MAXC;
-	nt = take(&in) % (MAXT + 1);
-	s.self = (pid_t)(take(&in) % 8);
+	p.kind = (enum uoom_policy_kind)(fuzz_take(&in) % 3);
+	p.min_rss = (uint64_t)(fuzz_take(&in) % 4) << 20;
+	nc = 1 + fuzz_take(&in) % MAXC;
+	nt = fuzz_take(&in) % (MAXT + 1);
+	s.self = (pid_t)(fuzz_take(&in) % 8);
 	strcpy(cgs[0].path, "/");
 	cgs[0].parent = -1;
 	for (unsigned int i = 1; i < nc; i++) {
-		int par = (int)(take(&in) % i);
+		int par = (int)(fuzz_take(&in) % i);
 
 		cgs[i].parent = par;
 		cgs[i].depth = cgs[par].depth + 1;
 		snprintf(cgs[i].path, sizeof(cgs[i].path), "%s%s%c",
-			 cgs[par].path, par ? "/" : "", 'a' + (int)(take(&in) % 4));
-		cgs[i].priority = (int)(take(&in) % 5) - 2;
-		cgs[i].current = (uint64_t)(take(&in) % 4) << 20;
+			 cgs[par].path, par ? "/" : "", 'a' + (int)(fuzz_take(&in) % 4));
+		cgs[i].priority = (int)(fuzz_take(&in) % 5) - 2;
+		cgs[i].current = (uint64_t)(fuzz_take(&in) % 4) << 20;
 	}
 	for (unsigned int i = 0; i < nt; i++) {
 		struct uoom_task *t = &tasks[i];
-		unsigned int f = take(&in), clen = take(&in) % 6;
+		unsigned int f = fuzz_take(&in), clen = fuzz_take(&in) % 6;
 
-		t->pid = (pid_t)(take(&in) % 12);
-		t->oom_score_adj = f & 1 ? -1000 : (int)(take(&in) % 3) * 300 - 300;
+		t->pid = (pid_t)(fuzz_take(&in) % 12);
+		t->oom_score_adj = f & 1 ? -1000 : (int)(fuzz_take(&in) % 3) * 300 - 300;
 		t->flags = (f >> 1) & 3;
-		t->rss = (uint64_t)(take(&in) % 8) << 19;
-		t->cgroup = (int)(take(&in) % nc);
+		t->rss = (uint64_t)(fuzz_take(&in) % 8) << 19;
+		t->cgroup = (int)(fuzz_take(&in) % nc);
 		for (unsigned int k = 0; k < clen; k++)
-			t->comm[k] = (char)(take(&in) % 4 ? 'a' + take(&in) % 26 : '?');
+			t->comm[k] = (char)(fuzz_take(&in) % 4 ? 'a' + fuzz_take(&in) % 26 : '?');
 		snprintf(cmds[i], sizeof(cmds[i]), "%s --%s", t->comm, f & 8 ? "big" : "x");
 		t->cmdline = f & 16 ? NULL : cmds[i];
 		cgs[t->cgroup].tasks_rss += t->rss;
@@ -144,10 +131,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	list(&in, prefer, 3);
 	list(&in, avoid, 3);
 	list(&in, protect, 3);
-	nr = take(&in) % 5;
+	nr = fuzz_take(&in) % 5;
 	for (unsigned int i = 0; i < nr; i++) {
-		rules[i].glob = pool[take(&in) % ARRAY_SIZE(pool)];
-		rules[i].priority = (int)(take(&in) % 7) - 3;
+		rules[i].glob = pool[fuzz_take(&in) % ARRAY_SIZE(pool)];
+		rules[i].priority = (int)(fuzz_take(&in) % 7) - 3;
 	}
 	p.prefer = prefer;
 	p.avoid = avoid;

@@ -15,25 +15,12 @@
 #define MAXT 12
 #define MAXC 4
 
-struct in {
-	const uint8_t *d;
-	size_t n;
-};
-
-static unsigned int take(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->d++;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct uoom_task tasks[MAXT];
 	static struct uoom_cgroup cgs[MAXC];
 	struct uoom_snapshot s;
-	struct in in = { data, size };
+	struct fuzz_in in = { data, size };
 	unsigned int fmt, top, nt, nc;
 	size_t ocap;
 	char *out;
@@ -42,19 +29,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&s, 0, sizeof(s));
 	memset(tasks, 0, sizeof(tasks));
 	memset(cgs, 0, sizeof(cgs));
-	fmt = take(&in) & 1;
-	top = take(&in) % (MAXT + 2);
-	ocap = 65 + take(&in) * 8 + (take(&in) & 3) * 1024;
-	nc = 1 + take(&in) % MAXC;
-	nt = take(&in) % (MAXT + 1);
+	fmt = fuzz_take(&in) & 1;
+	top = fuzz_take(&in) % (MAXT + 2);
+	ocap = 65 + fuzz_take(&in) * 8 + (fuzz_take(&in) & 3) * 1024;
+	nc = 1 + fuzz_take(&in) % MAXC;
+	nt = fuzz_take(&in) % (MAXT + 1);
 	strcpy(cgs[0].path, "/job");
 	for (unsigned int i = 1; i < nc; i++) {
-		size_t l = strlen(cgs[i - 1].path), k = take(&in) % 12;
+		size_t l = strlen(cgs[i - 1].path), k = fuzz_take(&in) % 12;
 
 		memcpy(cgs[i].path, cgs[i - 1].path, l);
 		cgs[i].path[l++] = '/';
 		for (size_t j = 0; j <= k; j++) {
-			unsigned int c = take(&in);
+			unsigned int c = fuzz_take(&in);
 
 			cgs[i].path[l++] = (char)(c == 0 || c == '/' || c == '\n' ? '_' : c);
 		}
@@ -64,18 +51,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (unsigned int i = 0; i < nt; i++) {
 		struct uoom_task *t = &tasks[i];
-		unsigned int cl = take(&in) % UOOM_COMM_LEN;
+		unsigned int cl = fuzz_take(&in) % UOOM_COMM_LEN;
 
-		t->pid = (pid_t)(take(&in) << 16 | take(&in));
-		if (take(&in) & 1)
+		t->pid = (pid_t)(fuzz_take(&in) << 16 | fuzz_take(&in));
+		if (fuzz_take(&in) & 1)
 			t->pid = -t->pid;
-		t->rss = (uint64_t)take(&in) << (take(&in) % 56);
-		t->swap = (uint64_t)take(&in) << (take(&in) % 56);
-		t->oom_score_adj = (int)(take(&in) * 8) - 1000;
-		t->uid = (uid_t)take(&in) << (take(&in) % 24);
-		t->cgroup = (int)(take(&in) % nc);
+		t->rss = (uint64_t)fuzz_take(&in) << (fuzz_take(&in) % 56);
+		t->swap = (uint64_t)fuzz_take(&in) << (fuzz_take(&in) % 56);
+		t->oom_score_adj = (int)(fuzz_take(&in) * 8) - 1000;
+		t->uid = (uid_t)fuzz_take(&in) << (fuzz_take(&in) % 24);
+		t->cgroup = (int)(fuzz_take(&in) % nc);
 		for (unsigned int k = 0; k < cl; k++)
-			t->comm[k] = (char)take(&in);
+			t->comm[k] = (char)fuzz_take(&in);
 		t->cmdline = "";
 	}
 	s.tasks = tasks;
