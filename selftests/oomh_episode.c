@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -172,6 +173,55 @@ TEST_F(ep, waiting_task_leaves_at_once_on_sigkill)
 	dt = now_ms() - t0;
 	TH_LOG("waiting task gone %lld ms after SIGKILL", dt);
 	EXPECT_GE(1000, dt);
+}
+
+/* Write arg bytes to a memfd with write(): shmem charges in kernel context. */
+static int write_memfd(void *arg)
+{
+	static char chunk[64 * 1024];
+	size_t left = (uintptr_t)arg;
+	int fd = memfd_create("uoom_writer", 0);
+
+	if (fd < 0)
+		return 2;
+	memset(chunk, 1, sizeof(chunk));
+	for (; left; left -= sizeof(chunk))
+		if (write(fd, chunk, sizeof(chunk)) != sizeof(chunk))
+			return 3;
+	return 0;
+}
+
+/*
+ * A task waiting in a kernel-context charge (here shmem, in write()) sleeps
+ * until the episode ends: it does not retry reclaim every slice, which
+ * would take the CPU the handler needs. Each reclaim attempt counts in
+ * memory.events "max".
+ */
+TEST_F(ep, kernel_context_waiter_does_not_retry_reclaim)
+{
+	long long max0, max1;
+	pid_t holder, writer;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "10000"));
+	holder = cg_spawn(self->cg, alloc_anon_and_hold, (void *)(uintptr_t)(28 * MB));
+	while (cg_read_num(self->cg, "memory.current") < 28 * MB)
+		usleep(10000);
+	writer = cg_spawn(self->cg, write_memfd, (void *)(uintptr_t)(8 * MB));
+	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
+	usleep(200000);
+	max0 = cg_read_key(self->cg, "memory.events", "max");
+	usleep(1000000);
+	max1 = cg_read_key(self->cg, "memory.events", "max");
+	TH_LOG("memory.events max went from %lld to %lld in 1 s of the episode",
+	       max0, max1);
+	EXPECT_EQ(1, oomh_stat(self->cg, "under_oom"));
+	EXPECT_GE(2, max1 - max0);
+	/* Room resolves it, and the writer finishes. */
+	ASSERT_EQ(0, kill(holder, SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, cg_wait(holder));
+	EXPECT_EQ(0, cg_wait(writer));
+	EXPECT_EQ(1, oomh_stat(self->cg, "oom_resolved"));
+	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
 }
 
 static int read_file_ms(const char *path, long long *ms)
