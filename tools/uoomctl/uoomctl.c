@@ -733,8 +733,13 @@ static int poll_cg(struct cg *c)
 
 	cg_file(path, sizeof(path), c->path, OOM_NOTIFY);
 	n = read_text(path, buf, sizeof(buf));
-	if (n < 0 || uoom_parse_oom_stats(buf, (size_t)n, &st))
+	/* Gone with its cgroup: stop watching it. */
+	if (n == -ENOENT || n == -ENODEV)
 		return -1;
+	/* Anything else (a read caught mid-rewrite): keep the old counters
+	 * and look again next round, so that no change is lost. */
+	if (n < 0 || uoom_parse_oom_stats(buf, (size_t)n, &st))
+		return 0;
 	if (c->events_fd >= 0)
 		read_events(c->events_fd, &ev);
 	ch[nch++] = (struct change){ "episode started", c->st.oom_episodes,

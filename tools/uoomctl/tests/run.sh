@@ -205,6 +205,24 @@ grep -q 'not registered as a handler' "$tmp/watch.err" && ok "watch says it does
 	not_ok "watch says read-only" "$(cat "$tmp/watch.err")"
 [[ $(cat "$leak/memory.oom_notify") == *"handlers 1"* ]] && ok "watch wrote nothing" || not_ok "watch wrote nothing"
 
+# A read caught mid-rewrite (empty, unparsable) loses no change: the cgroup
+# stays watched with its old counters.
+fresh
+leak=$tmp/fx/patched/jobs/leak
+"$bin" --cgroup-root "$tmp/fx/patched" watch --count 1 --timeout 5 --interval 20 jobs \
+	>"$tmp/watch.out" 2>"$tmp/watch.err" &
+pid=$!
+sleep 0.4
+saved=$(cat "$leak/memory.oom_notify")
+: >"$leak/memory.oom_notify"
+sleep 0.3
+printf '%s\n' "$saved" | sed 's/^oom_episodes 7/oom_episodes 8/' >"$leak/memory.oom_notify"
+wait $pid
+rc=$?
+[[ $rc -eq 0 && $(cat "$tmp/watch.out") == *"/jobs/leak episode started (7 -> 8)"* ]] &&
+	ok "watch keeps a cgroup whose file was unreadable for a while, and sees the change" ||
+	not_ok "watch across an unparsable read" "rc=$rc" "got: $(cat "$tmp/watch.out")" "$(cat "$tmp/watch.err")"
+
 start=$(date +%s%N)
 run patched watch --count 1 --timeout 1 --interval 50
 ms=$((($(date +%s%N) - start) / 1000000))
