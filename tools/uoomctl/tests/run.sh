@@ -180,11 +180,16 @@ want="uoomctl: cgroup v2 is not mounted at FX/nocgroup2 (FX/nocgroup2/cgroup.con
 	not_ok "no cgroup v2" "rc=$rc" "got:  $err" "want: $want"
 
 # --- watch --------------------------------------------------------------------------
+# watch_bg ARGS...: uoomctl watch on the patched fixture, polling every 20 ms,
+# in the background (pid in $pid), output in watch.out and watch.err.
+watch_bg() {
+	"$bin" --cgroup-root "$tmp/fx/patched" watch --interval 20 "$@" \
+		>"$tmp/watch.out" 2>"$tmp/watch.err" &
+	pid=$!
+}
 fresh
 leak=$tmp/fx/patched/jobs/leak
-"$bin" --cgroup-root "$tmp/fx/patched" watch --count 3 --timeout 10 --interval 20 jobs \
-	>"$tmp/watch.out" 2>"$tmp/watch.err" &
-pid=$!
+watch_bg --count 3 --timeout 10 jobs
 sleep 0.5
 edit 's/^oom_episodes 7/oom_episodes 8/' "$leak/memory.oom_notify"
 sleep 0.2
@@ -209,9 +214,7 @@ grep -q 'not registered as a handler' "$tmp/watch.err" && ok "watch says it does
 # stays watched with its old counters.
 fresh
 leak=$tmp/fx/patched/jobs/leak
-"$bin" --cgroup-root "$tmp/fx/patched" watch --count 1 --timeout 5 --interval 20 jobs \
-	>"$tmp/watch.out" 2>"$tmp/watch.err" &
-pid=$!
+watch_bg --count 1 --timeout 5 jobs
 sleep 0.4
 saved=$(cat "$leak/memory.oom_notify")
 : >"$leak/memory.oom_notify"
@@ -245,9 +248,7 @@ ms=$((($(date +%s%N) - start) / 1000000))
 
 # New cgroups are picked up by the rescan.
 fresh
-"$bin" --cgroup-root "$tmp/fx/patched" watch --count 1 --timeout 10 --interval 20 \
-	>"$tmp/watch.out" 2>/dev/null &
-pid=$!
+watch_bg --count 1 --timeout 10
 sleep 0.3
 cp -a "$tmp/fx/patched/service" "$tmp/fx/patched/late"
 sleep 1.5
