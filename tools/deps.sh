@@ -9,6 +9,8 @@ pkgs=(
 	# kernel build
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync
 	linux-source-6.12
+	# kernel variants (base, off, each patch alone) share objects
+	ccache
 	# VM and its root filesystem
 	qemu-system-x86 busybox-static e2fsprogs
 	# library, tools and their tests

@@ -41,7 +41,37 @@ uoom_series() {
 	done <"$UOOM_TOP/kernel-patches/series"
 }
 
-# Fragments that configure a variant ("normal" or "debug").
+# Kernel variants (tools/kernel-build.sh): normal, debug, base, off, pN.
+uoom_variant_ok() {
+	local n
+	case $1 in
+	normal | debug | base | off) return 0 ;;
+	p[1-9]*)
+		n=${1#p}
+		[[ $n =~ ^[0-9]+$ ]] && ((n < $(uoom_series | wc -l)))
+		;;
+	*) return 1 ;;
+	esac
+}
+
+# How many patches of the series a variant's tree carries.
+uoom_variant_npatches() {
+	case $1 in
+	base) echo 0 ;;
+	p*) echo "${1#p}" ;;
+	*) uoom_series | wc -l ;;
+	esac
+}
+
+# The tree a variant builds from: "series" for the whole series, else its own.
+uoom_variant_tree() {
+	case $1 in
+	base | p*) echo "$1" ;;
+	*) echo series ;;
+	esac
+}
+
+# Fragments that configure a variant (only debug adds the debug one).
 uoom_fragments() {
 	printf '%s\n' "$UOOM_TOP/Kconfig.fragment"
 	[[ $1 == debug ]] && printf '%s\n' "$UOOM_TOP/Kconfig.debug.fragment"
@@ -55,14 +85,21 @@ uoom_kernel_key() {
 	{
 		printf 'variant %s\n' "$variant"
 		cat "$UOOM_TOP/kernel-patches/BASE"
-		[[ $variant == base ]] || uoom_series | xargs -r cat
+		uoom_series | head -n "$(uoom_variant_npatches "$variant")" | xargs -r cat
 		uoom_fragments "$variant" | xargs cat
 		cat "$UOOM_TOP/tools/kernel-build.sh"
 	} | sha256sum | cut -c1-16
 }
 
-uoom_srcdir() { printf '%s/src/linux-%s\n' "$UOOM_CACHE" "$(uoom_base_version)"; }
-uoom_builddir() { printf '%s/build/%s\n' "$UOOM_CACHE" "$1"; }
+# The source and build directories of a variant (default: the whole series).
+# Other trees live under trees/T with the same layout (see kernel-build.sh).
+uoom_treeroot() {
+	local t
+	t=$(uoom_variant_tree "${1:-normal}")
+	if [[ $t == series ]]; then printf '%s\n' "$UOOM_CACHE"; else printf '%s/trees/%s\n' "$UOOM_CACHE" "$t"; fi
+}
+uoom_srcdir() { printf '%s/src/linux-%s\n' "$(uoom_treeroot "${1:-normal}")" "$(uoom_base_version)"; }
+uoom_builddir() { printf '%s/build/%s\n' "$(uoom_treeroot "$1")" "$1"; }
 
 # The tinyconfig kernel has no ACPI, so no HPET/PM timer to calibrate the
 # TSC against: it falls back to jiffies (4 ms steps), useless for latencies.
