@@ -11,6 +11,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/*
+ * cmocka's TAP goes to a file under make check: line-buffer it, so that a
+ * test that crashes leaves the lines of the tests before it (the plan then
+ * names where the binary stopped) and a forked child has nothing to reprint.
+ */
+__attribute__((constructor)) static void fx_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 static void mkdirs(char *path)
 {
 	for (char *p = path + 1; *p; p++) {
