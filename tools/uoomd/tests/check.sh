@@ -3,18 +3,41 @@
 # stream: the unit tests, then --check exit codes, systemd-analyze verify
 # of the unit and the man pages' lint. Run from tools/uoomd (make check).
 # UOOMD: the uoomd binary to test.
+# The unit binary's own plan (tap.h prints it last) is checked here: a binary
+# that crashes or stops early is a failed test of this stream, whose one plan
+# comes at the end. Exit status: 0 only when every test passed.
 set -u
 bin=$1
 uoomd=${UOOMD:-build/uoomd}
 tmp=$(mktemp -d /tmp/uoomd-check.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-"$bin" . | tee "$tmp/unit.tap"
+# Not through a pipe: sh has no pipefail, and "| tee" would hide the exit status.
+"$bin" . >"$tmp/unit.tap" 2>&1
+urc=$?
+grep -v '^1\.\.[0-9]' "$tmp/unit.tap"
 n=$(grep -c '^\(not \)\?ok ' "$tmp/unit.tap")
 fails=$(grep -c '^not ok ' "$tmp/unit.tap")
+uplan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$tmp/unit.tap" | tail -1)
+uran=$n
 
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); echo "not ok $n - $*"; fails=$((fails + 1)); }
+# A message of several lines (a command's output) is one test line and "# "
+# diagnostics: a bare line of it could read as a test ("ok ...") or a plan.
+line1() { printf '%s\n' "$2" | { IFS= read -r first; echo "$1 - $first"; sed 's/^/# /'; }; }
+ok() { n=$((n + 1)); line1 "ok $n" "$*"; }
+nok() { n=$((n + 1)); fails=$((fails + 1)); line1 "not ok $n" "$*"; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+why=$(grep -m1 -E 'Sanitizer|runtime error' "$tmp/unit.tap" | sed 's/^==[0-9]*==//')
+if [ "$urc" -gt 128 ] && [ "$urc" -le 192 ]; then
+	nok "$bin killed by signal $((urc - 128)) after $uran tests${why:+: $why}"
+elif [ "$urc" -ne 0 ] && [ "$fails" -eq 0 ]; then
+	nok "$bin exited $urc with no failed test${why:+: $why}"
+fi
+if [ -z "$uplan" ]; then
+	nok "$bin printed no plan: it stopped after $uran tests"
+elif [ "$uplan" -ne "$uran" ]; then
+	nok "$bin planned $uplan tests, ran $uran"
+fi
 
 # --check: 0 for a valid file, 1 with FILE:LINE messages for a bad one, 2 for usage
 if out=$("$uoomd" --check -c uoomd.conf 2>&1); then ok "--check uoomd.conf exits 0 ($out)"; else nok "--check uoomd.conf: $out"; fi
