@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2015 # ok/not_ok always succeed: A && ok || not_ok is if-then-else
-# uoomctl's host tests on fixture cgroup trees; TAP on stdout.
+# uoomctl's host tests on fixture cgroup trees; TAP on stdout, the plan last
+# (a run that stops early prints none). Exit status: 0 when every test passed.
 #   tests/run.sh BUILD/uoomctl
 # Each test runs on a fresh copy of tests/fixtures (set writes to it).
 # UOOMCTL_REGEN=1 rewrites the golden files from the current output.
@@ -27,13 +28,17 @@ fresh() {
 	rm -rf "$tmp/fx"
 	cp -a "$here/fixtures" "$tmp/fx"
 }
-# run ROOT ARGS...: sets out, err, rc.
+# run ROOT ARGS...: sets out, err, rc. A crash is a failed test of its own:
+# some tests compare only the output, which a crash after printing can match.
 run() {
 	local root=$1
 	shift
 	out=$("$bin" --cgroup-root "$tmp/fx/$root" "$@" 2>"$tmp/err")
 	rc=$?
 	err=$(sed "s|$tmp/fx|FX|g" "$tmp/err")
+	if [[ $rc -gt 128 ]]; then
+		not_ok "uoomctl $* killed by signal $((rc - 128))" "$err"
+	fi
 }
 # edit SEDEXPR FILE: in place, same inode (uoomctl keeps memory.events open).
 edit() {
