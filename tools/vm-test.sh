@@ -1,36 +1,71 @@
 #!/usr/bin/env bash
 # Build the kernel, the selftests and the initramfs, boot QEMU and run tests.
 #
-#   tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [-x DIR] [NAME...]
-#   tools/vm-test.sh -s [-d normal|debug]     an interactive shell in the VM
+#   tools/vm-test.sh [-d VARIANT] [-r RESULTS_DIR] [-l LIST] [-x DIR] [--shuffle[=SEED]] [NAME...]
+#   tools/vm-test.sh -s [-d VARIANT]     an interactive shell in the VM
 #
 # Runs the tests of LIST (default selftests/tests.list), or only the NAMEs
-# given (-x adds DIR's programs to the VM's PATH), grouping tests that want the same VM memory into one boot. Each VM
-# ends by itself (reboot -f, QEMU -no-reboot) or is killed at its deadline.
-# Writes RESULTS_DIR/vm-VARIANT.tsv (suite, test, PASS|FAIL|SKIP, detail) and
-# the console, results and kernel logs next to it. Exit status: 0 only when
-# every test ran and passed (or skipped), every VM finished and the kernel
-# log has no WARNING/BUG/lockdep/KASAN/kmemleak report.
+# given (-x adds DIR's programs to the VM's PATH), grouping tests that want
+# the same VM memory into one boot; selftests/vm_sanity runs first in each
+# boot (the vCPUs, the series, THP, swap, the debug detectors). Every VM has
+# UOOM_SMP (default 2) vCPUs. Each VM ends by itself (reboot -f, QEMU
+# -no-reboot) or is killed at its deadline. --shuffle runs each boot's tests
+# in a random order and prints the seed; --shuffle=SEED repeats an order.
+#
+# VARIANT is a kernel of tools/kernel-build.sh. "base" is the negative
+# control: the unpatched kernel runs selftests/control.list, where each test
+# that claims to test the series must FAIL (its row then passes, as suite
+# control/NAME) and only those marked "noregress" there may pass.
+#
+# Writes RESULTS_DIR/vm-VARIANT.tsv (suite, test, PASS|FAIL|SKIP|FLAKY,
+# detail; tools/tap.sh reads each test's TAP) and the console, results and
+# kernel logs next to it. Exit status: 0 only when every test ran its plan
+# and passed (or skipped with a reason), every VM finished, its kernel log
+# was captured and has no WARNING/BUG/lockdep/KASAN/hung-task/soft-lockup/RCU
+# stall report, and kmemleak (debug kernel) found nothing.
 set -euo pipefail
 # shellcheck source=tools/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tools/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 variant=normal
 results=$UOOM_TOP/build/results
 list=$UOOM_TOP/selftests/tests.list
 extra=()
 shell=0
-while getopts d:r:l:x:s o; do
+seed=
+args=()
+for a in "$@"; do
+	case $a in
+	--shuffle) args+=(-S "$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')") ;;
+	--shuffle=*) args+=(-S "${a#--shuffle=}") ;;
+	*) args+=("$a") ;;
+	esac
+done
+set -- ${args[@]+"${args[@]}"}
+while getopts d:r:l:x:sS: o; do
 	case $o in
 	d) variant=$OPTARG ;;
 	r) results=$OPTARG ;;
 	l) list=$OPTARG ;;
 	x) extra+=("$OPTARG") ;;
 	s) shell=1 ;;
-	*) die "usage: tools/vm-test.sh [-d normal|debug] [-r RESULTS_DIR] [-l LIST] [-x DIR] [NAME...]" ;;
+	S) seed=$OPTARG ;;
+	*) die "usage: tools/vm-test.sh [-d VARIANT] [-r RESULTS_DIR] [-l LIST] [-x DIR] [--shuffle[=SEED]] [NAME...]" ;;
 	esac
 done
 shift $((OPTIND - 1))
+uoom_variant_ok "$variant" || die "unknown kernel variant '$variant' (see tools/kernel-build.sh)"
+[[ -z $seed || $seed =~ ^[0-9]+$ ]] || die "--shuffle=$seed: the seed is a number"
+control=0
+series=1
+if [[ $variant == base ]]; then
+	control=1
+	series=0
+	[[ $list == "$UOOM_TOP/selftests/tests.list" ]] && list=$UOOM_TOP/selftests/control.list
+fi
+smp=${UOOM_SMP:-2}
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
 tsv=$results/vm-$variant.tsv
@@ -47,7 +82,7 @@ if [[ -n ${UOOM_BZIMAGE:-} ]]; then
 else
 	bzimage=$("$UOOM_TOP/tools/kernel-build.sh" "$variant" | tail -1)
 fi
-src=$(uoom_srcdir)
+src=$(uoom_srcdir "$variant")
 kout=$(uoom_builddir "$variant")
 work=$UOOM_CACHE/vm/$variant
 mkdir -p "$work"
@@ -74,7 +109,12 @@ done
 mkdir -p "$work/upstream-bin"
 cp "$work/upstream"/test_{core,kill,memcontrol} "$work/upstream-bin/"
 
-"$UOOM_TOP/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz" "$list" \
+# The VM's test list: vm_sanity (first in every boot), then LIST.
+{
+	printf 'vm_sanity 0M 60 vm_sanity\n'
+	grep -vE '^[[:space:]]*noregress[[:space:]]' "$list"
+} >"$work/tests.list"
+"$UOOM_TOP/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz" "$work/tests.list" \
 	"$work/bin" "$work/upstream-bin" ${extra[@]+"${extra[@]}"}
 
 # Host-side margin per boot, for boot and shutdown; the debug kernel is slower,
@@ -94,17 +134,23 @@ if [[ $shell -eq 1 ]]; then
 	mkfs.ext4 -q -F "$work/scratch.img"
 	rm -f "$work/swap.img" && truncate -s 256M "$work/swap.img"
 	mkswap "$work/swap.img" >/dev/null
-	exec qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 1G \
+	exec qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp "$smp" -m 1G \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial mon:stdio -serial null \
 		-drive file="$work/scratch.img",if=virtio,format=raw \
 		-drive file="$work/swap.img",if=virtio,format=raw \
 		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_SHELL=1"
+		-append "console=ttyS0 panic=-1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_SMP=$smp UOOM_SERIES=$series UOOM_SHELL=1"
 fi
 
 # --- which tests, in which boots ------------------------------------------
-mapfile -t all < <(grep -vE '^[[:space:]]*(#|$)' "$list" | awk '{print $1, $2, $3}')
+mapfile -t all < <(grep -vE '^[[:space:]]*(#|$|noregress[[:space:]])' "$list" | awk '{print $1, $2, $3}')
+# The negative control's "noregress SUITE TEST" lines: tests that pass on
+# the unpatched kernel by design (they check that nothing regressed).
+declare -A noregress
+while read -r _ suite test; do
+	noregress[$suite/$test]=1
+done < <(grep -E '^[[:space:]]*noregress[[:space:]]' "$list" || true)
 declare -A mem_of to_of
 order=()
 for l in "${all[@]}"; do
@@ -115,13 +161,23 @@ for l in "${all[@]}"; do
 	order+=("$name")
 done
 if [[ $# -gt 0 ]]; then
-	for n in "$@"; do [[ -n ${mem_of[$n]:-} ]] || die "no test '$n' in $list"; done
-	order=("$@")
+	order=()
+	for n in "$@"; do
+		[[ $n == vm_sanity ]] && continue # it runs first in every boot
+		[[ -n ${mem_of[$n]:-} ]] || die "no test '$n' in $list"
+		order+=("$n")
+	done
 fi
 mems=()
 for n in "${order[@]}"; do
 	[[ " ${mems[*]} " == *" ${mem_of[$n]} "* ]] || mems+=("${mem_of[$n]}")
 done
+# --shuffle: each boot's tests in an order drawn from the seed.
+if [[ -n $seed ]]; then
+	step "shuffled test order, seed $seed (repeat with --shuffle=$seed)"
+	mapfile -t order < <(printf '%s\n' "${order[@]}" |
+		awk -v s="$seed" 'BEGIN {srand(s)} {printf "%.9f %s\n", rand(), $0}' | sort -n | cut -d' ' -f2)
+fi
 
 # KVM when it really works: /dev/kvm can exist and still fail (nested, MSRs),
 # so a first boot with no tests decides; the answer is kept per host kernel
@@ -151,22 +207,42 @@ pick_accel() {
 accel=$(pick_accel)
 cpu=max
 [[ $accel == kvm ]] && cpu=host
-total=${#order[@]}
+total=$((${#order[@]} + ${#mems[@]}))
 done_n=0
 failed=0
 
 splat_re='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|unreferenced object|Kernel panic|INFO: task .* blocked|rcu: INFO:|soft lockup|hard LOCKUP|list_add corruption|list_del corruption'
 
-# A result row; the debug kernel's suites are named debug/SUITE.
+# A result row; the debug kernel's suites are named debug/SUITE, the
+# negative control's control/SUITE.
 record() {
 	local suite=$1
 	[[ $variant == debug ]] && suite=debug/$suite
+	[[ $control -eq 1 && $suite != vm && $suite != vm_sanity ]] && suite=control/$suite
 	printf '%s\t%s\t%s\t%s\n' "$suite" "$2" "$3" "$4" >>"$tsv"
 }
 
+# The negative control's verdict on one row of a test run on the unpatched
+# kernel: a test of the series must fail there; a "noregress" one must pass.
+control_row() {
+	local suite=$1 test=$2 status=$3 detail=$4
+	if [[ $test == "(plan)" || $test == "(exit)" ]]; then
+		# The harness's own rows: a plan that ran short is still wrong,
+		# a non-zero exit is what a failing suite does.
+		[[ $test == "(exit)" ]] && return 0
+		record "$suite" "$test" "$status" "$detail"
+	elif [[ -n ${noregress[$suite/$test]:-} ]]; then
+		record "$suite" "$test (noregress)" "$status" "$detail"
+	elif [[ $status == FAIL ]]; then
+		record "$suite" "$test" PASS "fails on the base kernel: ${detail:0:120}"
+	else
+		record "$suite" "$test" FAIL "$status on the unpatched base kernel: it does not test the series (if it checks that nothing regressed, mark it 'noregress $suite $test' in ${list#"$UOOM_TOP"/})"
+	fi
+}
+
 for mem in "${mems[@]}"; do
-	names=()
-	budget=$boot_slack
+	names=(vm_sanity)
+	budget=$((boot_slack + 60))
 	for n in "${order[@]}"; do
 		[[ ${mem_of[$n]} == "$mem" ]] || continue
 		names+=("$n")
@@ -182,13 +258,13 @@ for mem in "${mems[@]}"; do
 	mkswap -q "$work/swap.img" 2>/dev/null || mkswap "$work/swap.img" >/dev/null
 	step "boot ($variant kernel, $mem, $accel, limit ${budget}s): ${names[*]}"
 	timeout -k 5 "$budget" qemu-system-x86_64 \
-		-machine q35,accel="$accel" -cpu "$cpu" -smp 2 -m "$mem" \
+		-machine q35,accel="$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial file:"$con" -serial file:"$res" \
 		-drive file="$work/scratch.img",if=virtio,format=raw \
 		-drive file="$work/swap.img",if=virtio,format=raw \
 		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
-		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_TESTS=$(
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot kmemleak.verbose=1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_SMP=$smp UOOM_SERIES=$series UOOM_TESTS=$(
 			IFS=,
 			echo "${names[*]}"
 		)" &
@@ -222,41 +298,42 @@ for mem in "${mems[@]}"; do
 		fi
 		rc=$(sed -n 's/.* rc=\([0-9]*\).*/\1/p' <<<"$endl")
 		secs=$(sed -n 's/.* secs=\([0-9]*\).*/\1/p' <<<"$endl")
-		# A failure's reason is its first failed expectation (a line
-		# "# file.c:LINE:test:Expected ..."), else its last diagnostic.
-		ntap=0
-		why=""
-		expect=0
-		while IFS= read -r t; do
-			if [[ $t == "# "* && $t != "# uoom-"* ]]; then
-				if [[ $t =~ \.c:[0-9]+:.*Expected ]]; then
-					[[ $expect -eq 1 ]] || why=${t#\# }
-					expect=1
-				elif [[ $expect -eq 0 && ! $t =~ ^#\ +(FAIL|RUN|OK)\  && $t != *": Test failed"* ]]; then
-					why=$(sed -E 's/^# +//' <<<"$t")
+		# tools/tap.sh turns the test's TAP and exit status into rows: the
+		# plan compared with what ran, a crash or a missing result a FAIL.
+		{ grep -av '^# uoom-' <<<"$block" || true; } | { uoom_tap_rows "$n" "$rc" || true; } |
+			while IFS=$'\t' read -r _ test status detail; do
+				[[ $n == vm_sanity ]] && test="$tag: $test"
+				[[ $status == FAIL && $test == *"(exit)"* ]] && detail="$detail after ${secs}s"
+				# upstream-run's "not ok N T # FLAKY why; rerun: ok": a
+				# known-flaky test whose first run failed, shown as such.
+				[[ $status == FAIL && $detail == FLAKY* && $detail == *"rerun: ok" ]] &&
+					status=FLAKY detail=${detail#FLAKY }
+				if [[ $control -eq 1 && $n != vm_sanity ]]; then
+					control_row "$n" "$test" "$status" "$detail"
+				else
+					record "$n" "$test" "$status" "$detail"
 				fi
-				continue
-			fi
-			[[ $t =~ ^(not\ )?ok\ [0-9]+ ]] || continue
-			ntap=$((ntap + 1))
-			desc=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<<"$t")
-			case $t in
-			"not ok "*) record "$n" "${desc%% #*}" FAIL "${why:0:200}" ;;
-			*"# SKIP"* | *"# skip"*) record "$n" "${desc%% #*}" SKIP "${desc#*# SKIP}" ;;
-			*) record "$n" "${desc%% #*}" PASS "" ;;
-			esac
-			why=""
-			expect=0
-		done <<<"$block"
-		if [[ $rc -ne 0 && $rc -ne 4 ]] && ! grep -aq '^not ok ' <<<"$block"; then
-			record "$n" "(exit)" FAIL "exited rc=$rc after ${secs}s"
-		elif [[ $ntap -eq 0 && $rc -eq 0 ]]; then
-			record "$n" "(exit)" PASS ""
-		elif [[ $ntap -eq 0 && $rc -eq 4 ]]; then
-			record "$n" "(exit)" SKIP "skipped"
-		fi
+			done
 	done
 
+	# The kernel log must have been captured, and say nothing bad.
+	if ! grep -aq '^# uoom-dmesg-end' "$res"; then
+		record vm "kernel-log-$tag" FAIL "no kernel log captured (the VM did not reach its end; console: $con)"
+	fi
+	# kmemleak (debug kernel): any suspected leak fails the boot.
+	if [[ $variant == debug ]]; then
+		if ! grep -aq '^# uoom-kmemleak-end' "$res"; then
+			record vm "kmemleak-$tag" FAIL "no kmemleak report captured (console: $con)"
+		else
+			sed -n '/^# uoom-kmemleak-begin/,/^# uoom-kmemleak-end/p' "$res" | sed '1d;$d' >"$results/kmemleak-$tag.log"
+			if [[ -s $results/kmemleak-$tag.log ]]; then
+				record vm "kmemleak-$tag" FAIL "$(grep -c '^unreferenced object' "$results/kmemleak-$tag.log") suspected leaks: $(grep -m1 -A12 '^unreferenced object' "$results/kmemleak-$tag.log" | grep -m1 -E '\[<' | cut -c1-120) (log: $results/kmemleak-$tag.log)"
+				head -30 "$results/kmemleak-$tag.log" >&2
+			else
+				record vm "kmemleak-$tag" PASS ""
+			fi
+		fi
+	fi
 	grep -a -A100000 '^# uoom-dmesg-begin' "$res" | sed '1d;/^# uoom-dmesg-end/,$d' >"$results/dmesg-$tag.log" || true
 	if ! grep -aq '^# uoom-done' "$res"; then
 		record vm "boot-$tag" FAIL "VM did not finish (qemu rc=$qrc; console: $con)"
