@@ -54,9 +54,28 @@ TEST_F(abi, files_and_defaults_on_child)
 	expect_defaults(_metadata, self->cg);
 }
 
+/*
+ * The root's episode counters are cumulative over the boot (an earlier test
+ * may have run a system OOM): on the root only the state that every test
+ * starts from is a default (tools/vm/uoom-run resets the knobs and ends the
+ * processes of earlier tests).
+ */
 TEST(files_and_defaults_on_root)
 {
-	expect_defaults(_metadata, CG_ROOT);
+	static const char * const cumulative[] = {
+		"oom_episodes", "oom_resolved", "oom_fallback",
+	};
+	unsigned int i;
+
+	EXPECT_EQ(0, oomh_stat(CG_ROOT, "handlers"));
+	EXPECT_EQ(0, oomh_stat(CG_ROOT, "under_oom"));
+	EXPECT_EQ(0, oomh_stat(CG_ROOT, "reserve_charged"));
+	for (i = 0; i < sizeof(cumulative) / sizeof(cumulative[0]); i++)
+		EXPECT_LE(0, oomh_stat(CG_ROOT, cumulative[i])) {
+			TH_LOG("root memory.oom_notify has no key %s", cumulative[i]);
+		}
+	EXPECT_EQ(0, cg_read_num(CG_ROOT, "memory.oom_delay_millisecs"));
+	EXPECT_EQ(0, cg_read_num(CG_ROOT, "memory.oom_reserve_in_bytes"));
 }
 
 struct bad_write {
@@ -234,6 +253,39 @@ TEST_F(abi, dead_process_with_shared_eventfd_is_not_a_handler)
 	EXPECT_EQ(0, cg_wait(pid));
 	EXPECT_EQ(0, oomh_stat(self->cg, "handlers"));
 	close(efd);
+}
+
+/*
+ * A registration ends when its process exits, and frees its slot, even
+ * while its eventfd lives on elsewhere: eight registrants that exited must
+ * not make the ninth registration fail with ENOSPC.
+ */
+TEST_F(abi, dead_registrants_free_their_slots)
+{
+	int efds[8], pipefd[2], i, efd;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	for (i = 0; i < 8; i++) {
+		efds[i] = eventfd(0, EFD_NONBLOCK);
+		ASSERT_LE(0, efds[i]);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(oomh_register(self->cg, efds[i]) ||
+			      write(pipefd[1], "r", 1) != 1);
+		ASSERT_EQ(1, read(pipefd[0], &c, 1));
+		EXPECT_EQ(0, cg_wait(pid));
+	}
+	EXPECT_EQ(0, oomh_stat(self->cg, "handlers"));
+	efd = oomh_new_handler(self->cg);
+	EXPECT_LE(0, efd) TH_LOG("a ninth registration failed: %d", efd);
+	EXPECT_EQ(1, oomh_stat(self->cg, "handlers"));
+	if (efd >= 0)
+		close(efd);
+	for (i = 0; i < 8; i++)
+		close(efds[i]);
 }
 
 TEST_F(abi, rmdir_signals_and_unregisters)

@@ -6,8 +6,11 @@
  * be lowered under what is charged against it (EBUSY).
  */
 #include <signal.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "oomh_helpers.h"
@@ -138,6 +141,105 @@ TEST_F(res, other_tasks_never_get_the_reserve)
 	kill(hog, SIGKILL);
 	cg_wait(hog);
 	close(efd);
+}
+
+/*
+ * A reserve never lets a memcg escape an ancestor's memory.max. The
+ * reserve file needs only write access, which a delegatee (a user manager,
+ * a rootless container) has on the children it creates: here an
+ * unprivileged handler sets 64M of reserve on its child of a 32M subtree
+ * and allocates 20M there during an episode. The subtree's memory.peak must
+ * stay within its 32M.
+ */
+TEST_F(res, reserve_never_escapes_an_ancestor_limit)
+{
+	char child[300], path[400], c;
+	long long peak;
+	pid_t handler, hog;
+	int ready[2];
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_reserve_in_bytes", "0"));
+	ASSERT_LT(0, cg_write(self->cg, "memory.max", "max"));
+	ASSERT_LT(0, cg_write(self->cg, "cgroup.subtree_control", "+memory"));
+	/* The delegated subtree: 32M, its child given to uid 65534. */
+	snprintf(child, sizeof(child), "%s/sub", self->cg);
+	ASSERT_EQ(0, mkdir(child, 0755));
+	ASSERT_LT(0, cg_write(child, "memory.max", "32M"));
+	ASSERT_LT(0, cg_write(child, "memory.swap.max", "0"));
+	ASSERT_LT(0, cg_write(child, "cgroup.subtree_control", "+memory"));
+	snprintf(child, sizeof(child), "%s/sub/job", self->cg);
+	ASSERT_EQ(0, mkdir(child, 0755));
+	ASSERT_LT(0, cg_write(child, "memory.max", "24M"));
+	ASSERT_LT(0, cg_write(child, "memory.oom_delay_millisecs", "10000"));
+	snprintf(path, sizeof(path), "%s/memory.oom_reserve_in_bytes", child);
+	ASSERT_EQ(0, chown(path, 65534, 65534));
+	snprintf(path, sizeof(path), "%s/memory.oom_notify", child);
+	ASSERT_EQ(0, chown(path, 65534, 65534));
+	ASSERT_EQ(0, pipe(ready));
+	handler = fork();
+	ASSERT_LE(0, handler);
+	if (handler == 0) {
+		int efd;
+
+		if (cg_enter(child, getpid()) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(100);
+		if (cg_write(child, "memory.oom_reserve_in_bytes", "64M") < 0)
+			_exit(101);
+		efd = oomh_new_handler(child);
+		if (efd < 0 || write(ready[1], "r", 1) != 1)
+			_exit(102);
+		if (oomh_wait(efd, 10000) != 1)
+			_exit(103);
+		touch(20 * MB);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	hog = cg_spawn(child, alloc_anon, (void *)(uintptr_t)(128 * MB));
+	cg_wait(handler);
+	kill(hog, SIGKILL);
+	cg_wait(hog);
+	snprintf(path, sizeof(path), "%s/sub", self->cg);
+	peak = cg_read_num(path, "memory.peak");
+	TH_LOG("subtree memory.peak %lld KB (memory.max 32M), job's %lld KB (24M + 64M reserve)",
+	       peak / 1024, cg_read_num(child, "memory.peak") / 1024);
+	EXPECT_GE(32 * MB, peak);
+	cg_destroy(child);
+	cg_destroy(path);
+}
+
+/*
+ * reserve_charged is what handlers charged against the reserve, not any
+ * usage above memory.max: lowering memory.max under the usage of a task
+ * the OOM killer may not kill leaves an overage that is nobody's reserve,
+ * and the reserve can still be set to 0.
+ */
+TEST_F(res, overage_without_a_handler_is_not_reserve)
+{
+	pid_t holder;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_reserve_in_bytes", "8M"));
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (holder == 0) {
+		FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+		if (!f || fprintf(f, "-1000\n") < 0 || fclose(f))
+			_exit(100);
+		if (cg_enter(self->cg, getpid()))
+			_exit(101);
+		_exit(alloc_anon_and_hold((void *)(uintptr_t)(20 * MB)));
+	}
+	while (cg_read_num(self->cg, "memory.current") < 20 * MB)
+		usleep(10000);
+	/* Nothing to reclaim (no swap), nobody the OOM killer may pick. */
+	ASSERT_LT(0, cg_write(self->cg, "memory.max", "10M"));
+	EXPECT_LT(10 * MB, cg_read_num(self->cg, "memory.current"));
+	EXPECT_EQ(0, oomh_stat(self->cg, "reserve_charged"));
+	EXPECT_LT(0, cg_write(self->cg, "memory.oom_reserve_in_bytes", "0"));
+	EXPECT_EQ(0, cg_read_num(self->cg, "memory.oom_reserve_in_bytes"));
+	kill(holder, SIGKILL);
+	cg_wait(holder);
 }
 
 TEST_HARNESS_MAIN
