@@ -109,7 +109,7 @@ function seg_close(s,   k, after) {
 	else if ($0 ~ /^#/) kind[n] = "diag"
 	else {
 		kind[n] = "other"
-		if (hint == "" && $0 ~ /(Sanitizer|runtime error|Segmentation fault|core dumped|Aborted|uoom: error:|^(ERROR|FATAL|Assertion))/) {
+		if (hint == "" && $0 ~ /(ERROR: [A-Za-z]*Sanitizer|runtime error|Segmentation fault|core dumped|Aborted|uoom: error:|^(ERROR|FATAL|Assertion))/) {
 			hint = $0
 			sub(/^==[0-9]+==/, "", hint)
 		}

@@ -98,7 +98,7 @@ rows "lines a forked child reprints count once" 0 "" \
 	'1..3\nok 1 - a\n1..3\nok 1 - a\nok 2 - b\nok 3 - c\n' \
 	's\ta\tPASS\t\ns\tb\tPASS\t\ns\tc\tPASS\t'
 rows "all passed but rc 1 (a sanitizer at exit) fails, naming it" 1 "" \
-	'1..1\nok 1 - a\n==42==ERROR: LeakSanitizer: detected memory leaks\n' \
+	'1..1\nok 1 - a\nAddressSanitizer:DEADLYSIGNAL\n==42==ERROR: LeakSanitizer: detected memory leaks\n' \
 	's\ta\tPASS\t\ns\t(exit)\tFAIL\texited rc=1: ERROR: LeakSanitizer: detected memory leaks'
 rows "rc 4 without anything skipped fails" 4 "" '1..1\nok 1 - a\n' \
 	's\ta\tPASS\t\ns\t(exit)\tFAIL\texited rc=4 (skip) but nothing was skipped'
@@ -121,7 +121,7 @@ if [[ $rc -ne 0 && -n $crash ]] && grep -q $'^uoomd\ttwo\tPASS' "$tmp/uoomd.rows
 else
 	not_ok "uoomd tests/check.sh with a segfaulting unit binary" "exit $rc" "$(cat "$tmp/uoomd.rows")"
 fi
-grep -q $'^uoomd\t.*printed no plan: it stopped after 2 tests\tFAIL' "$tmp/uoomd.rows" &&
+grep -q $'^uoomd\t.*printed no plan: it stopped after 2 tests, the last: two\tFAIL' "$tmp/uoomd.rows" &&
 	ok "uoomd tests/check.sh: the unit binary's missing plan is a failed test" ||
 	not_ok "uoomd tests/check.sh: missing unit plan" "$(cat "$tmp/uoomd.rows")"
 

@@ -27,14 +27,15 @@ ok() { n=$((n + 1)); line1 "ok $n" "$*"; }
 nok() { n=$((n + 1)); fails=$((fails + 1)); line1 "not ok $n" "$*"; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
-why=$(grep -m1 -E 'Sanitizer|runtime error' "$tmp/unit.tap" | sed 's/^==[0-9]*==//')
+why=$(grep -m1 -E 'ERROR: [A-Za-z]*Sanitizer|runtime error' "$tmp/unit.tap" | sed 's/^==[0-9]*==//')
+last=$(grep '^\(not \)\?ok ' "$tmp/unit.tap" | tail -1 | sed 's/^\(not \)\?ok [0-9]* - //')
 if [ "$urc" -gt 128 ] && [ "$urc" -le 192 ]; then
 	nok "$bin killed by signal $((urc - 128)) after $uran tests${why:+: $why}"
 elif [ "$urc" -ne 0 ] && [ "$fails" -eq 0 ]; then
 	nok "$bin exited $urc with no failed test${why:+: $why}"
 fi
 if [ -z "$uplan" ]; then
-	nok "$bin printed no plan: it stopped after $uran tests"
+	nok "$bin printed no plan: it stopped after $uran tests${last:+, the last: $last}"
 elif [ "$uplan" -ne "$uran" ]; then
 	nok "$bin planned $uplan tests, ran $uran"
 fi
