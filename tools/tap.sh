@@ -9,9 +9,10 @@
 #   exit status; NAME: the producer (a binary), named in the rows the parser
 #   adds itself. Prints "SUITE<TAB>TEST<TAB>STATUS<TAB>DETAIL" rows, STATUS one
 #   of PASS, FAIL, SKIP (DETAIL: at most 200 characters, no tabs):
+#   TEST is desc, or "#N" when there is none.
 #     ok N desc                  PASS   (DETAIL: a "# comment" after desc)
 #     ok|not ok N desc # SKIP w  SKIP   w (cmocka prints "not ok N # SKIP name")
-#     not ok N desc # TODO w     SKIP   "TODO w"
+#     not ok N desc # TODO w     SKIP   "TODO w" (ok ... # TODO: PASS)
 #     not ok N desc              FAIL   reason: the first "# file.c:LINE:...Expected"
 #                                       line before it (kselftest), else its own
 #                                       "# comment", else the "# " lines after it
@@ -20,14 +21,18 @@
 #     Bail out! why              FAIL   test "NAME (bail out)"
 #   Rows the parser adds, test "NAME (plan)" or "NAME (exit)" ("(plan)" and
 #   "(exit)" without NAME):
-#     (plan) FAIL "planned N, ran M: missing after TEST"   count != plan
+#     (plan) FAIL "planned N, ran M: missing after TEST"   fewer than planned
+#                 ("missing from the start"; "planned N, ran M" for more)
 #     (plan) FAIL "no TAP plan (ran M)"                     tests, no 1..N
 #     (plan) SKIP why                   "1..0 # SKIP why" and no tests
+#     (plan) FAIL "1..0 without a # SKIP reason"
 #     (plan) FAIL "no result"           no test line and no plan at all
 #     (exit) FAIL "killed by signal N (SIG)"   RC 129..192, always
 #     (exit) FAIL "exited rc=RC"        another non-zero RC and no failed test;
 #                                       RC 4 (kselftest's skip) is fine when
-#                                       something was skipped and nothing failed
+#                                       something was skipped and nothing failed,
+#                                       else "exited rc=4 (skip) but nothing was skipped"
+#     (exit) FAIL "exit status unknown" RC not a number (nothing recorded)
 #   The exit rows carry the first sanitizer/error line of the stream, if any.
 #   Plans: "1..N" may come before or after the tests. A stream may hold several
 #   plans one after the other (cmocka prints one per group): a new leading plan
