@@ -17,7 +17,8 @@
 #                                       line before it (kselftest), else its own
 #                                       "# comment", else the "# " lines after it
 #                                       (cmocka: "file.c:LINE: <first line>"), else
-#                                       the last "# " line before it
+#                                       the last "# " line before it; a comment
+#                                       "# FLAKY ..." is the reason whatever else
 #     Bail out! why              FAIL   test "NAME (bail out)"
 #   Rows the parser adds, test "NAME (plan)" or "NAME (exit)" ("(plan)" and
 #   "(exit)" without NAME):
@@ -72,6 +73,9 @@ function reason(i, own,   j, pre, post, ks, xp, loc, first, last) {
 		if (line[j] ~ /^#[ \t]*[^ \t:]+\.[a-z]+:[0-9]+:.*Expected/) xp = undiag(line[j])
 		if (last == "" && !marker(line[j])) last = undiag(line[j])
 	}
+	# "# FLAKY why" (upstream-run: a known-flaky test, rerun) is for
+	# tools/vm-test.sh to read: it stays first, whatever came before.
+	if (own ~ /^FLAKY/) return own
 	if (xp != "") return xp
 	if (own != "") return own
 	# Lines after another failed test are its reasons, unless kselftest framed them.

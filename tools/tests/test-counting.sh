@@ -12,7 +12,7 @@ top=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d /tmp/uoom-counting.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..32"
+echo "1..33"
 n=0
 fails=0
 ok() { echo "ok $((++n)) - $1"; }
@@ -80,6 +80,9 @@ rows "a kselftest failure: the Expected line before it" 1 "" \
 rows "a failure's own comment, the diagnostics after it, never the previous test's" 1 "" \
 	'1..3\nnot ok 1 - x # want 1 got 2\nnot ok 2 - y\n# rc=1\nnot ok 3 - z\n' \
 	's\tx\tFAIL\twant 1 got 2\ns\ty\tFAIL\trc=1\ns\tz\tFAIL\t'
+rows "a FLAKY comment stays the reason, for tools/vm-test.sh" 1 "" \
+	'1..1\n# t.c:3:x:Expected 1 (1) == 2 (2)\nnot ok 1 x # FLAKY timing; rerun: ok\n' \
+	's\tx\tFAIL\tFLAKY timing; rerun: ok'
 long=$(printf 'x%.0s' {1..300})
 rows "a reason is cut to 200 characters" 1 "" "1..1\nnot ok 1 - t\n# $long\n" \
 	"s\tt\tFAIL\t$(printf 'x%.0s' {1..197})..."
