@@ -4,6 +4,8 @@
 #                   patched kernel, the kernel's own memcg selftests
 #                   (DEBUG=1 adds the debug kernel: lockdep, KASAN, kmemleak)
 #   make demo       boot the patched kernel in QEMU and play an OOM scenario
+#   make check-series  build and boot each prefix of the series, and the
+#                   series with its option off (bisectability)
 #   make kernel     build the patched kernel (cached in ~/.cache/uoom)
 #   make vm         an interactive shell in the VM
 #   make install    the library, tools and man pages (PREFIX, DESTDIR)
@@ -25,6 +27,9 @@ deps:
 
 check:
 	tools/check.sh $(if $(filter 1,$(DEBUG)),--debug)
+
+check-series:
+	tools/series-check.sh
 
 kernel:
 	tools/kernel-build.sh $(VARIANT)
@@ -50,4 +55,4 @@ clean:
 	$(MAKE) -C lib clean
 	@set -e; for d in $(TOOLS); do $(MAKE) -C $$d clean; done
 
-.PHONY: all deps check kernel vm demo bench fuzz install clean
+.PHONY: all deps check check-series kernel vm demo bench fuzz install clean

@@ -6,9 +6,12 @@
 # Stages: lint (shellcheck, checkpatch --strict on the series), the library's
 # unit tests (cmocka, ASan+UBSan, on the host), a short run of the libFuzzer
 # targets (tools/fuzz.sh --short), each tool's own tests, make install, the
-# harness's test of its own counting, and the VM tests on the normal
-# kernel (our selftests + the kernel's own memcg selftests); --debug adds the
-# same VM tests on the debug kernel (lockdep, KASAN, kmemleak, DEBUG_VM).
+# harness's test of its own counting, the VM tests on the normal kernel
+# (our selftests + the kernel's own memcg selftests), and the negative
+# control: the series' tests on the unpatched base kernel, where each must
+# fail. --debug adds the VM tests on the debug kernel (PREEMPT, lockdep,
+# PROVE_RCU, DEBUG_LIST, KASAN, kmemleak, DEBUG_VM, hung-task, soft-lockup
+# and RCU-stall detection). Every VM has 2 vCPUs.
 # --no-vm runs the host stages only (no kernel is built or booted).
 # A failing stage does not stop the others. Every TAP stream is counted by
 # tools/tap.sh (its plan against what ran, its exit status), one per producer.
@@ -170,6 +173,9 @@ vm_stage() {
 }
 if [[ $novm -eq 0 ]]; then
 	vm_stage normal
+	# The negative control: the series' tests on the unpatched kernel,
+	# where each must fail (selftests/control.list).
+	vm_stage base
 	[[ $debug -eq 1 ]] && vm_stage debug
 fi
 

@@ -65,6 +65,8 @@ if [[ $variant == base ]]; then
 	series=0
 	[[ $list == "$UOOM_TOP/selftests/tests.list" ]] && list=$UOOM_TOP/selftests/control.list
 fi
+# The series with its option off has no files either.
+[[ $variant == off ]] && series=0
 smp=${UOOM_SMP:-2}
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
@@ -112,7 +114,7 @@ cp "$work/upstream"/test_{core,kill,memcontrol} "$work/upstream-bin/"
 # The VM's test list: vm_sanity (first in every boot), then LIST.
 {
 	printf 'vm_sanity 0M 60 vm_sanity\n'
-	grep -vE '^[[:space:]]*noregress[[:space:]]' "$list"
+	grep -vE '^[[:space:]]*noregress[[:space:]]' "$list" || true
 } >"$work/tests.list"
 "$UOOM_TOP/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz" "$work/tests.list" \
 	"$work/bin" "$work/upstream-bin" ${extra[@]+"${extra[@]}"}
@@ -169,7 +171,9 @@ if [[ $# -gt 0 ]]; then
 	done
 fi
 mems=()
-for n in "${order[@]}"; do
+# No test at all (-l /dev/null): one boot that runs vm_sanity alone.
+[[ ${#order[@]} -eq 0 ]] && mems=(256M)
+for n in ${order[@]+"${order[@]}"}; do
 	[[ " ${mems[*]} " == *" ${mem_of[$n]} "* ]] || mems+=("${mem_of[$n]}")
 done
 # --shuffle: each boot's tests in an order drawn from the seed.
