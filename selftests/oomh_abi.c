@@ -230,6 +230,8 @@ TEST_F(abi, handler_exit_unregisters)
 		_exit(oomh_new_handler(self->cg) < 0 ||
 		      write(pipefd[1], "r", 1) != 1);
 	}
+	/* A child that fails exits: then the read sees EOF, not a hang. */
+	close(pipefd[1]);
 	ASSERT_EQ(1, read(pipefd[0], &c, 1));
 	EXPECT_EQ(0, cg_wait(pid));
 	EXPECT_EQ(0, oomh_stat_wait(self->cg, "handlers", 0, 2000));
@@ -249,6 +251,7 @@ TEST_F(abi, dead_process_with_shared_eventfd_is_not_a_handler)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(oomh_register(self->cg, efd) || write(pipefd[1], "r", 1) != 1);
+	close(pipefd[1]);
 	ASSERT_EQ(1, read(pipefd[0], &c, 1));
 	EXPECT_EQ(0, cg_wait(pid));
 	EXPECT_EQ(0, oomh_stat(self->cg, "handlers"));
@@ -266,16 +269,18 @@ TEST_F(abi, dead_registrants_free_their_slots)
 	pid_t pid;
 	char c;
 
-	ASSERT_EQ(0, pipe(pipefd));
 	for (i = 0; i < 8; i++) {
 		efds[i] = eventfd(0, EFD_NONBLOCK);
 		ASSERT_LE(0, efds[i]);
+		ASSERT_EQ(0, pipe(pipefd));
 		pid = fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0)
 			_exit(oomh_register(self->cg, efds[i]) ||
 			      write(pipefd[1], "r", 1) != 1);
+		close(pipefd[1]);
 		ASSERT_EQ(1, read(pipefd[0], &c, 1));
+		close(pipefd[0]);
 		EXPECT_EQ(0, cg_wait(pid));
 	}
 	EXPECT_EQ(0, oomh_stat(self->cg, "handlers"));
