@@ -33,8 +33,8 @@ FIXTURE_TEARDOWN(abi)
 static void expect_defaults(struct __test_metadata *_metadata, const char *cg)
 {
 	static const char * const keys[] = {
-		"handlers", "under_oom", "oom_episodes", "oom_resolved",
-		"oom_fallback", "reserve_charged",
+		"handlers", "under_oom", "delay_left_ms", "oom_episodes",
+		"oom_resolved", "oom_fallback", "reserve_charged",
 	};
 	unsigned int i;
 
@@ -69,6 +69,7 @@ TEST(files_and_defaults_on_root)
 
 	EXPECT_EQ(0, oomh_stat(CG_ROOT, "handlers"));
 	EXPECT_EQ(0, oomh_stat(CG_ROOT, "under_oom"));
+	EXPECT_EQ(0, oomh_stat(CG_ROOT, "delay_left_ms"));
 	EXPECT_EQ(0, oomh_stat(CG_ROOT, "reserve_charged"));
 	for (i = 0; i < sizeof(cumulative) / sizeof(cumulative[0]); i++)
 		EXPECT_LE(0, oomh_stat(CG_ROOT, cumulative[i])) {

@@ -88,4 +88,34 @@ static inline int oomh_debug_kernel(void)
 	return access("/sys/kernel/debug/kmemleak", F_OK) == 0;
 }
 
+/*
+ * Timing bounds. Each test states the slack that holds on the normal
+ * kernel, with what was measured beside it; on the debug kernel the slack
+ * is OOMH_DEBUG_SLACK_SCALE times that. This is the one place for the
+ * factor. Lower bounds take no slack: the kernel must never act early.
+ */
+#define OOMH_DEBUG_SLACK_SCALE 5
+
+static inline long long oomh_slack_ms(long long ms)
+{
+	return oomh_debug_kernel() ? ms * OOMH_DEBUG_SLACK_SCALE : ms;
+}
+
+/*
+ * When the pending episode of cg started, on the clock of now_ms(), as
+ * the kernel sees it: memory.oom_delay_millisecs minus delay_left_ms ago.
+ * Bounds measured from here do not depend on when the test woke up.
+ * Returns -1 when no episode is pending.
+ */
+static inline long long oomh_episode_start_ms(const char *cg)
+{
+	long long now = now_ms();
+	long long left = oomh_stat(cg, "delay_left_ms");
+	long long delay = cg_read_num(cg, "memory.oom_delay_millisecs");
+
+	if (left < 0 || delay < 0 || oomh_stat(cg, "under_oom") != 1)
+		return -1;
+	return now - (delay - left);
+}
+
 #endif

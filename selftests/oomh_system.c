@@ -130,12 +130,15 @@ TEST_F_TIMEOUT(sys, idle_root_handler_gets_kernel_kill_after_delay, 120)
 	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_delay_millisecs", "1000"));
 	hog = spawn_system_hog(self->cg);
 	ASSERT_EQ(1, oomh_wait(self->efd, 60000));
-	t0 = now_ms();
+	t0 = oomh_episode_start_ms(CG_ROOT);
+	ASSERT_LE(0, t0);
 	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
 	dt = now_ms() - t0;
-	TH_LOG("global OOM kill %lld ms after the notification (delay 1000)", dt);
-	EXPECT_LE(1000 - 50, dt);
-	EXPECT_GE(1000 + 5000, dt);
+	/* Measured on the 2-vCPU normal kernel: about 1044 ms. */
+	TH_LOG("global OOM kill %lld ms after the episode started (delay 1000, slack %lld)",
+	       dt, oomh_slack_ms(1000));
+	EXPECT_LE(1000 - 5, dt);
+	EXPECT_GE(1000 + oomh_slack_ms(1000), dt);
 	EXPECT_LT(self->kills, vmstat("oom_kill"));
 	EXPECT_LT(fb0, oomh_stat(CG_ROOT, "oom_fallback"));
 }
