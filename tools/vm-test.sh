@@ -324,8 +324,9 @@ for mem in "${mems[@]}"; do
 	if ! grep -aq '^# uoom-dmesg-end' "$res"; then
 		record vm "kernel-log-$tag" FAIL "no kernel log captured (the VM did not reach its end; console: $con)"
 	fi
-	# kmemleak (debug kernel): any suspected leak fails the boot.
-	if [[ $variant == debug ]]; then
+	# kmemleak (the debug kernel has it; any kernel that has it is
+	# checked): any suspected leak fails the boot.
+	if [[ $variant == debug ]] || grep -aq '^# uoom-kmemleak-begin' "$res"; then
 		if ! grep -aq '^# uoom-kmemleak-end' "$res"; then
 			record vm "kmemleak-$tag" FAIL "no kmemleak report captured (console: $con)"
 		else
