@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -174,6 +175,12 @@ TEST_F(lt, fork_after_thp_fallback_then_oom_in_both)
 	pid_t pid;
 
 	fb = vmstat("thp_fault_fallback_charge");
+	/*
+	 * The forked child is orphaned when both die: it must come back to us
+	 * to be reaped, not to init, which leaves zombies (and their css_set,
+	 * so the memcg) alone.
+	 */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
 	pid = cg_spawn(self->cg, thp_fallback_fault, &a);
 	/* Both processes end up waiting in an episode: kill them. */
 	EXPECT_EQ(1, oomh_wait(self->efd, 10000));
@@ -182,6 +189,9 @@ TEST_F(lt, fork_after_thp_fallback_then_oom_in_both)
 	EXPECT_EQ(128 + SIGKILL, cg_wait(pid));
 	while (cg_nr_procs(self->cg) > 0)
 		usleep(10000);
+	/* Reap the orphan (and anything else of ours). */
+	while (waitpid(-1, NULL, 0) > 0)
+		;
 	ASSERT_LE(fb + 1, vmstat("thp_fault_fallback_charge"));
 	EXPECT_EQ(1, oomh_stat_wait(self->cg, "oom_resolved", 1, 2000));
 	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
