@@ -18,8 +18,10 @@
 #define MB (1024 * 1024)
 /*
  * Kernel kill after the delay, measured from the episode's start as the
- * kernel sees it (delay_left_ms): 1073 ms for a 1000 ms delay on the
- * 2-vCPU normal kernel; the slack is scaled on the debug kernel.
+ * kernel sees it (delay_left_ms): 1030-1073 ms for a 1000 ms delay on the
+ * 2-vCPU normal kernel, 1191 ms on the debug kernel. The slack is scaled
+ * there (5000 ms): the issue measured 2854 ms from the wake-up on a
+ * debug kernel with a loaded host, over the 1000 ms it had then.
  */
 #define FALLBACK_SLACK_MS 1000
 

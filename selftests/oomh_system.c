@@ -134,7 +134,7 @@ TEST_F_TIMEOUT(sys, idle_root_handler_gets_kernel_kill_after_delay, 120)
 	ASSERT_LE(0, t0);
 	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
 	dt = now_ms() - t0;
-	/* Measured on the 2-vCPU normal kernel: about 1044 ms. */
+	/* Measured: 1053-1054 ms on the 2-vCPU normal kernel, 2334 ms on debug. */
 	TH_LOG("global OOM kill %lld ms after the episode started (delay 1000, slack %lld)",
 	       dt, oomh_slack_ms(1000));
 	EXPECT_LE(1000 - 5, dt);
