@@ -20,8 +20,8 @@ gcc -O2 -Wall -static -o "$bin/leak" "$UOOM_TOP/tools/demo/leak.c"
 install -m 0755 "$UOOM_TOP/tools/demo/scenario" "$bin/scenario"
 install -m 0644 "$UOOM_TOP/tools/demo/uoomd.conf" "$bin/demo-uoomd.conf"
 cat >"$out/demo.list" <<'LIST'
-demo.uoomd        512M  90  scenario uoomd
-demo.kernel-only  512M  90  scenario kernel
+demo.uoomd        512M  90  -  scenario uoomd
+demo.kernel-only  512M  90  -  scenario kernel
 LIST
 "$UOOM_TOP/tools/vm-test.sh" -r "$out" -l "$out/demo.list" -x "$bin" || true
 res=$out/results-normal-512M.log

@@ -4,10 +4,12 @@
 # Sourced by tools/check.sh and tools/tests/test-counting.sh; run directly
 # (tools/tap.sh SUITE RC [NAME] <stream) it prints the rows, for lib/Makefile.
 #
-# uoom_tap_rows SUITE RC [NAME] < STREAM
+# uoom_tap_rows SUITE RC [NAME [DECLARED]] < STREAM
 #   STREAM: what ONE producer printed (stdout, stderr may be mixed in); RC: its
 #   exit status; NAME: the producer (a binary), named in the rows the parser
-#   adds itself. Prints "SUITE<TAB>TEST<TAB>STATUS<TAB>DETAIL" rows, STATUS one
+#   adds itself; DECLARED: how many tests the suite's list says it has (its
+#   plan, declared outside the producer, so that a test deleted from a binary
+#   whose harness counts its own plan is still missing). Prints "SUITE<TAB>TEST<TAB>STATUS<TAB>DETAIL" rows, STATUS one
 #   of PASS, FAIL, SKIP (DETAIL: at most 200 characters, no tabs):
 #   TEST is desc, or "#N" when there is none.
 #     ok N desc                  PASS   (DETAIL: a "# comment" after desc)
@@ -28,6 +30,9 @@
 #     (plan) SKIP why                   "1..0 # SKIP why" and no tests
 #     (plan) FAIL "1..0 without a # SKIP reason"
 #     (plan) FAIL "no result"           no test line and no plan at all
+#     (plan) FAIL "declared N, planned M"  DECLARED given, and the plans of
+#                                       the stream add up to another M (a
+#                                       "1..0 # SKIP" stream is not compared)
 #     (exit) FAIL "killed by signal N (SIG)"   RC 129..192, always
 #     (exit) FAIL "exited rc=RC"        another non-zero RC and no failed test;
 #                                       RC 4 (kselftest's skip) is fine when
@@ -170,6 +175,12 @@ END {
 	}
 	seg_close(seg)
 	if (seg == 1 && plan[1] < 0 && cnt[1] == 0) row(synth("plan"), "FAIL", "no result")
+	if (declared != "") {
+		for (s = 1; s <= seg; s++) if (plan[s] > 0) { planned += plan[s]; anyplan = 1 }
+		if (anyplan && planned != declared + 0)
+			row(synth("plan"), "FAIL", "declared " declared ", planned " planned ": a test was " \
+				(planned < declared + 0 ? "removed" : "added") " without updating the declared count")
+	}
 	h = hint == "" ? "" : ": " hint
 	if (rc !~ /^[0-9]+$/) row(synth("exit"), "FAIL", "exit status unknown (\"" rc "\")" h)
 	else if (rc > 128 && rc <= 192) row(synth("exit"), "FAIL", "killed by signal " (rc - 128) " (" signame(rc - 128) ")" h)
@@ -179,9 +190,11 @@ END {
 }'
 
 uoom_tap_rows() {
-	local suite=${1:?usage: uoom_tap_rows SUITE RC [NAME] <tap} rc=${2-}
-	UOOM_TAP_SUITE=$suite UOOM_TAP_RC=$rc UOOM_TAP_NAME=${3:-} LC_ALL=C awk \
-		"BEGIN { suite = ENVIRON[\"UOOM_TAP_SUITE\"]; rc = ENVIRON[\"UOOM_TAP_RC\"]; name = ENVIRON[\"UOOM_TAP_NAME\"] }
+	local suite=${1:?usage: uoom_tap_rows SUITE RC [NAME [DECLARED]] <tap} rc=${2-}
+	[[ -z ${4:-} || $4 =~ ^[0-9]+$ ]] || { echo "uoom_tap_rows: declared count '$4' is not a number" >&2; return 2; }
+	UOOM_TAP_SUITE=$suite UOOM_TAP_RC=$rc UOOM_TAP_NAME=${3:-} UOOM_TAP_DECLARED=${4:-} LC_ALL=C awk \
+		"BEGIN { suite = ENVIRON[\"UOOM_TAP_SUITE\"]; rc = ENVIRON[\"UOOM_TAP_RC\"]; name = ENVIRON[\"UOOM_TAP_NAME\"]
+			declared = ENVIRON[\"UOOM_TAP_DECLARED\"] }
 		$_uoom_tap_awk"
 }
 

@@ -4,8 +4,10 @@
 #   tools/vm-test.sh [-d VARIANT] [-r RESULTS_DIR] [-l LIST] [-x DIR] [--shuffle[=SEED]] [NAME...]
 #   tools/vm-test.sh -s [-d VARIANT]     an interactive shell in the VM
 #
-# Runs the tests of LIST (default selftests/tests.list), or only the NAMEs
-# given (-x adds DIR's programs to the VM's PATH), grouping tests that want
+# Runs the tests of LIST (default selftests/tests.list; a line is NAME MEM
+# TIMEOUT TESTS COMMAND, TESTS the suite's declared plan, "-" only in lists
+# outside selftests/ whose producer's own plan is all there is), or only the
+# NAMEs given (-x adds DIR's programs to the VM's PATH), grouping tests that want
 # the same VM memory into one boot; selftests/vm_sanity runs first in each
 # boot (the vCPUs, the series, THP, swap, the debug detectors). Every VM has
 # UOOM_SMP (default 2) vCPUs. Each VM ends by itself (reboot -f, QEMU
@@ -86,7 +88,9 @@ else
 fi
 src=$(uoom_srcdir "$variant")
 kout=$(uoom_builddir "$variant")
-work=$UOOM_CACHE/vm/$variant
+# UOOM_VM_WORK: another work directory, for a second run of the same variant
+# at once (the default is shared by every run of it).
+work=${UOOM_VM_WORK:-$UOOM_CACHE/vm/$variant}
 mkdir -p "$work"
 
 step "building libuoom and the selftests"
@@ -113,7 +117,7 @@ cp "$work/upstream"/test_{core,kill,memcontrol} "$work/upstream-bin/"
 
 # The VM's test list: vm_sanity (first in every boot), then LIST.
 {
-	printf 'vm_sanity 0M 60 vm_sanity\n'
+	printf 'vm_sanity 0M 60 %s vm_sanity\n' "$([[ $variant == debug ]] && echo 12 || echo 7)"
 	grep -vE '^[[:space:]]*noregress[[:space:]]' "$list" || true
 } >"$work/tests.list"
 "$UOOM_TOP/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz" "$work/tests.list" \
@@ -142,24 +146,32 @@ if [[ $shell -eq 1 ]]; then
 		-drive file="$work/scratch.img",if=virtio,format=raw \
 		-drive file="$work/swap.img",if=virtio,format=raw \
 		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_SMP=$smp UOOM_SERIES=$series UOOM_SHELL=1"
+		-append "console=ttyS0 panic=-1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_SMP=$smp UOOM_SERIES=$series UOOM_VARIANT=$variant UOOM_SHELL=1"
 fi
 
 # --- which tests, in which boots ------------------------------------------
-mapfile -t all < <(grep -vE '^[[:space:]]*(#|$|noregress[[:space:]])' "$list" | awk '{print $1, $2, $3}')
+mapfile -t all < <(grep -vE '^[[:space:]]*(#|$|noregress[[:space:]])' "$list" | awk '{print $1, $2, $3, $4}')
 # The negative control's "noregress SUITE TEST" lines: tests that pass on
 # the unpatched kernel by design (they check that nothing regressed).
 declare -A noregress
 while read -r _ suite test; do
 	noregress[$suite/$test]=1
 done < <(grep -E '^[[:space:]]*noregress[[:space:]]' "$list" || true)
-declare -A mem_of to_of
+declare -A mem_of to_of declared_of
+# vm_sanity: 7 checks, and 5 more on the debug kernel (its detectors).
+declared_of[vm_sanity]=7
+[[ $variant == debug ]] && declared_of[vm_sanity]=12
 order=()
 for l in "${all[@]}"; do
-	read -r name mem to <<<"$l"
+	read -r name mem to tests <<<"$l"
 	[[ $mem =~ ^([0-9]+)M$ ]] || die "$list: test $name: memory '$mem' is not like 256M"
 	mem_of[$name]=$((BASH_REMATCH[1] * mem_scale))M
 	to_of[$name]=$to
+	if [[ $tests =~ ^[0-9]+$ ]]; then
+		declared_of[$name]=$tests
+	elif [[ $tests != - || $list == "$UOOM_TOP/selftests/"* ]]; then
+		die "$list: test $name: TESTS '$tests' is not a number (the suite's declared plan; the column after TIMEOUT)"
+	fi
 	order+=("$name")
 done
 if [[ $# -gt 0 ]]; then
@@ -268,7 +280,7 @@ for mem in "${mems[@]}"; do
 		-drive file="$work/scratch.img",if=virtio,format=raw \
 		-drive file="$work/swap.img",if=virtio,format=raw \
 		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
-		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot kmemleak.verbose=1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_SMP=$smp UOOM_SERIES=$series UOOM_TESTS=$(
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot kmemleak.verbose=1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_SMP=$smp UOOM_SERIES=$series UOOM_VARIANT=$variant UOOM_TESTS=$(
 			IFS=,
 			echo "${names[*]}"
 		)" &
@@ -304,7 +316,7 @@ for mem in "${mems[@]}"; do
 		secs=$(sed -n 's/.* secs=\([0-9]*\).*/\1/p' <<<"$endl")
 		# tools/tap.sh turns the test's TAP and exit status into rows: the
 		# plan compared with what ran, a crash or a missing result a FAIL.
-		{ grep -av '^# uoom-' <<<"$block" || true; } | { uoom_tap_rows "$n" "$rc" || true; } |
+		{ grep -av '^# uoom-' <<<"$block" || true; } | { uoom_tap_rows "$n" "$rc" "" "${declared_of[$n]:-}" || true; } |
 			while IFS=$'\t' read -r _ test status detail; do
 				[[ $n == vm_sanity ]] && test="$tag: $test"
 				[[ $status == FAIL && $test == *"(exit)"* ]] && detail="$detail after ${secs}s"

@@ -12,7 +12,7 @@ top=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d /tmp/uoom-counting.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..33"
+echo "1..37"
 n=0
 fails=0
 ok() { echo "ok $((++n)) - $1"; }
@@ -22,12 +22,12 @@ not_ok() {
 	shift
 	printf '%s\n' "$@" | sed 's/^/# /'
 }
-# rows DESC RC NAME STREAM WANT: uoom_tap_rows (suite "s") of STREAM must print
-# exactly WANT (both printf %b strings: \n, \t), with exit status 1 when WANT
-# has a FAIL row, else 0.
+# rows DESC RC NAME STREAM WANT [DECLARED]: uoom_tap_rows (suite "s") of
+# STREAM must print exactly WANT (both printf %b strings: \n, \t), with exit
+# status 1 when WANT has a FAIL row, else 0.
 rows() {
 	local desc=$1 rc=$2 name=$3 got want prc wrc=0
-	got=$(printf '%b' "$4" | uoom_tap_rows s "$rc" "$name")
+	got=$(printf '%b' "$4" | uoom_tap_rows s "$rc" "$name" "${6:-}")
 	prc=$?
 	want=$(printf '%b' "$5")
 	[[ $want == *$'\tFAIL\t'* ]] && wrc=1
@@ -45,6 +45,16 @@ rows "a crash after 2 of 5 tests: the plan and the signal fail" 139 test_x \
 rows "a test deleted from the middle (plan 5, 4 ran, rc 0) fails" 0 "" \
 	'1..5\nok 1 - a\nok 2 - b\nok 4 - d\nok 5 - e\n' \
 	's\ta\tPASS\t\ns\tb\tPASS\t\ns\td\tPASS\t\ns\te\tPASS\t\ns\t(plan)\tFAIL\tplanned 5, ran 4: missing after b'
+rows "a TEST() deleted from a kselftest binary (its plan shrinks with it): the declared count fails" 0 "" \
+	'1..2\nok 1 a\nok 2 c\n' \
+	's\ta\tPASS\t\ns\tc\tPASS\t\ns\t(plan)\tFAIL\tdeclared 3, planned 2: a test was removed without updating the declared count' 3
+rows "a test added without updating the declared count fails" 0 bin \
+	'1..3\nok 1 a\nok 2 b\nok 3 c\n' \
+	's\ta\tPASS\t\ns\tb\tPASS\t\ns\tc\tPASS\t\ns\tbin (plan)\tFAIL\tdeclared 2, planned 3: a test was added without updating the declared count' 2
+rows "plan and declared count agree: no extra row" 0 "" \
+	'1..2\nok 1 a\nok 2 b\n' 's\ta\tPASS\t\ns\tb\tPASS\t' 2
+rows "an explicit 1..0 # SKIP is not compared with the declared count" 4 "" \
+	'1..0 # SKIP not the patched kernel\n' 's\t(plan)\tSKIP\tnot the patched kernel' 70
 rows "unnumbered tests: one missing at the end fails" 0 "" \
 	'1..3\nok - a\nok - b\n' \
 	's\ta\tPASS\t\ns\tb\tPASS\t\ns\t(plan)\tFAIL\tplanned 3, ran 2: missing after b'
