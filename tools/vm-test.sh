@@ -5,8 +5,10 @@
 #   tools/vm-test.sh -s [-d VARIANT]     an interactive shell in the VM
 #
 # Runs the tests of LIST (default selftests/tests.list; a line is NAME MEM
-# TIMEOUT TESTS COMMAND, TESTS the suite's declared plan, "-" only in lists
-# outside selftests/ whose producer's own plan is all there is), or only the
+# TIMEOUT TESTS COMMAND: MEM the VM's memory, optionally followed by kernel
+# arguments for that boot, as in 256M,movablecore=75%; TESTS the suite's
+# declared plan, "-" only in lists outside selftests/ whose producer's own
+# plan is all there is), or only the
 # NAMEs given (-x adds DIR's programs to the VM's PATH), grouping tests that want
 # the same VM memory into one boot; selftests/vm_sanity runs first in each
 # boot (the vCPUs, the series, THP, swap, the debug detectors). Every VM has
@@ -70,6 +72,9 @@ fi
 # The series with its option off has no files either.
 [[ $variant == off ]] && series=0
 smp=${UOOM_SMP:-2}
+# vm_sanity: 8 checks, and 5 more on the debug kernel (its detectors).
+sanity_plan=8
+[[ $variant == debug ]] && sanity_plan=13
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
 tsv=$results/vm-$variant.tsv
@@ -117,7 +122,7 @@ cp "$work/upstream"/test_{core,kill,memcontrol} "$work/upstream-bin/"
 
 # The VM's test list: vm_sanity (first in every boot), then LIST.
 {
-	printf 'vm_sanity 0M 60 %s vm_sanity\n' "$([[ $variant == debug ]] && echo 12 || echo 7)"
+	printf 'vm_sanity 0M 60 %s vm_sanity\n' "$sanity_plan"
 	grep -vE '^[[:space:]]*noregress[[:space:]]' "$list" || true
 } >"$work/tests.list"
 "$UOOM_TOP/tools/mkinitramfs.sh" "$work/initramfs.cpio.gz" "$work/tests.list" \
@@ -158,14 +163,13 @@ while read -r _ suite test; do
 	noregress[$suite/$test]=1
 done < <(grep -E '^[[:space:]]*noregress[[:space:]]' "$list" || true)
 declare -A mem_of to_of declared_of
-# vm_sanity: 7 checks, and 5 more on the debug kernel (its detectors).
-declared_of[vm_sanity]=7
-[[ $variant == debug ]] && declared_of[vm_sanity]=12
+declared_of[vm_sanity]=$sanity_plan
 order=()
 for l in "${all[@]}"; do
 	read -r name mem to tests <<<"$l"
-	[[ $mem =~ ^([0-9]+)M$ ]] || die "$list: test $name: memory '$mem' is not like 256M"
-	mem_of[$name]=$((BASH_REMATCH[1] * mem_scale))M
+	[[ $mem =~ ^([0-9]+)M(,[^[:space:]]+)?$ ]] ||
+		die "$list: test $name: MEM '$mem' is not like 256M or 256M,movablecore=75% (the VM's memory, then kernel arguments for that boot)"
+	mem_of[$name]=$((BASH_REMATCH[1] * mem_scale))M${BASH_REMATCH[2]}
 	to_of[$name]=$to
 	if [[ $tests =~ ^[0-9]+$ ]]; then
 		declared_of[$name]=$tests
@@ -264,7 +268,11 @@ for mem in "${mems[@]}"; do
 		names+=("$n")
 		budget=$((budget + ${to_of[$n]} + 5))
 	done
-	tag=$variant-$mem
+	# MEM is the VM's memory, then the boot's own kernel arguments, if any.
+	msize=${mem%%,*}
+	margs=
+	[[ $mem == *,* ]] && margs="${mem#*,} " && margs=${margs//,/ }
+	tag=$variant-${mem//[^A-Za-z0-9]/_}
 	con=$results/console-$tag.log
 	res=$results/results-$tag.log
 	: >"$res"
@@ -274,13 +282,13 @@ for mem in "${mems[@]}"; do
 	mkswap -q "$work/swap.img" 2>/dev/null || mkswap "$work/swap.img" >/dev/null
 	step "boot ($variant kernel, $mem, $accel, limit ${budget}s): ${names[*]}"
 	timeout -k 5 "$budget" qemu-system-x86_64 \
-		-machine q35,accel="$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
+		-machine q35,accel="$accel" -cpu "$cpu" -smp "$smp" -m "$msize" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-serial file:"$con" -serial file:"$res" \
 		-drive file="$work/scratch.img",if=virtio,format=raw \
 		-drive file="$work/swap.img",if=virtio,format=raw \
 		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
-		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot kmemleak.verbose=1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }UOOM_SMP=$smp UOOM_SERIES=$series UOOM_VARIANT=$variant UOOM_TESTS=$(
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot kmemleak.verbose=1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }${margs}UOOM_SMP=$smp UOOM_SERIES=$series UOOM_VARIANT=$variant UOOM_TESTS=$(
 			IFS=,
 			echo "${names[*]}"
 		)" &
