@@ -9,12 +9,14 @@
 #   base     the unpatched kernel, Kconfig.fragment minus CONFIG_MEMCG_OOM_HANDLER
 #            (the negative control of make check, and make bench's ratios)
 #   off      the whole series with CONFIG_MEMCG_OOM_HANDLER=n
+#   nomemcg  the whole series with CONFIG_MEMCG=n (so the option is gone too;
+#            make check-series builds it, nothing boots it)
 #   pN       the first N patches of the series only (each must build and boot)
 #
 # Everything lives under $UOOM_CACHE (default ~/.cache/uoom), never in the repo:
 #   src/linux-VERSION   the extracted source as a git repo; tag "base" is pristine,
 #                       the work tree is checked out at base + the series
-#   build/VARIANT       the O= build directory of normal, debug and off, with
+#   build/VARIANT       the O= build directory of normal, debug, off and nomemcg, with
 #                       uoom.key naming what it holds
 #   trees/T/src/linux-VERSION, trees/T/build/VARIANT
 #                       the same for the variants of another tree (base, pN):
@@ -32,7 +34,7 @@ set -euo pipefail
 
 variant=${1:-normal}
 uoom_variant_ok "$variant" ||
-	die "unknown kernel variant '$variant': use normal, debug, base, off or p1..p$(($(uoom_series | wc -l) - 1))"
+	die "unknown kernel variant '$variant': use normal, debug, base, off, nomemcg or p1..p$(($(uoom_series | wc -l) - 1))"
 
 main_src=$(uoom_srcdir)
 src=$(uoom_srcdir "$variant")
@@ -125,6 +127,11 @@ base)
 	;;
 off)
 	sed 's/^CONFIG_MEMCG_OOM_HANDLER=y$/# CONFIG_MEMCG_OOM_HANDLER is not set/' "${frags[0]}" >"$out/variant.fragment"
+	frags=("$out/variant.fragment")
+	;;
+nomemcg)
+	sed -e 's/^CONFIG_MEMCG=y$/# CONFIG_MEMCG is not set/' -e '/^CONFIG_MEMCG_OOM_HANDLER=/d' \
+		"${frags[0]}" >"$out/variant.fragment"
 	frags=("$out/variant.fragment")
 	;;
 esac

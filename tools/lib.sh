@@ -41,11 +41,11 @@ uoom_series() {
 	done <"$UOOM_TOP/kernel-patches/series"
 }
 
-# Kernel variants (tools/kernel-build.sh): normal, debug, base, off, pN.
+# Kernel variants (tools/kernel-build.sh): normal, debug, base, off, nomemcg, pN.
 uoom_variant_ok() {
 	local n
 	case $1 in
-	normal | debug | base | off) return 0 ;;
+	normal | debug | base | off | nomemcg) return 0 ;;
 	p[1-9]*)
 		n=${1#p}
 		[[ $n =~ ^[0-9]+$ ]] && ((n < $(uoom_series | wc -l)))
