@@ -244,7 +244,10 @@ int uoom_throttle(struct uoom_watch *w, const char *sub, uint64_t grant,
 		  uint64_t high);
 /* Write 1 to cgroup.freeze (saved for undo). */
 int uoom_freeze(struct uoom_watch *w, const char *sub);
-/* Restore what uoom_throttle/uoom_freeze changed. */
+/* Restore what uoom_throttle/uoom_freeze changed. memory.max is restored
+ * only once memory.current is under the saved value (the kernel OOM-kills
+ * at once, with no episode, when memory.max is written below the usage):
+ * until then -EAGAIN, with the rest restored; call it again later. */
 int uoom_throttle_undo(struct uoom_watch *w);
 
 /* Send @sig and wait up to @grace_ms for the process to exit: 1 if it

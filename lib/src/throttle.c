@@ -137,6 +137,34 @@ static int restore(struct uoom_watch *w, const char *name, char *val, bool *set)
 	return 0;
 }
 
+/*
+ * May memory.max go back to its saved value now? Writing a memory.max
+ * below the usage makes the kernel reclaim and then OOM-kill at once, with
+ * no episode for any handler (memory_max_write()): the undo must not be
+ * the OOM kill the throttle held off. -EAGAIN while the usage is above it.
+ */
+static int max_restorable(struct uoom_watch *w)
+{
+	char buf[UOOM_VALUE_LEN];
+	uint64_t orig, cur;
+	ssize_t n;
+
+	if (!w->thr_max_set || uoom__parse_max(w->thr_max, strlen(w->thr_max), &orig) ||
+	    orig == UINT64_MAX)
+		return 0;
+	n = uoom__read_at(w->thr_dirfd, "memory.current", buf, sizeof(buf) - 1);
+	if (n < 0)
+		return watch_err(w, (int)n, "%s/memory.current", w->thr_sub);
+	buf[n] = '\0';
+	if (uoom__parse_max(buf, (size_t)n, &cur))
+		return watch_err(w, -EINVAL, "%s/memory.current: \"%s\"", w->thr_sub, buf);
+	if (cur > orig)
+		return watch_err(w, -EAGAIN,
+				 "%s: memory.current %llu is above the memory.max to restore (%s): the kernel would OOM-kill at once, with no episode; undo again once the usage is under it",
+				 w->thr_sub, (unsigned long long)cur, w->thr_max);
+	return 0;
+}
+
 UOOM_API int uoom_throttle_undo(struct uoom_watch *w)
 {
 	int ret = 0, r;
@@ -148,7 +176,9 @@ UOOM_API int uoom_throttle_undo(struct uoom_watch *w)
 	ret = ret ? ret : r;
 	r = restore(w, "memory.high", w->thr_high, &w->thr_high_set);
 	ret = ret ? ret : r;
-	r = restore(w, "memory.max", w->thr_max, &w->thr_max_set);
+	r = max_restorable(w);
+	if (!r)
+		r = restore(w, "memory.max", w->thr_max, &w->thr_max_set);
 	ret = ret ? ret : r;
 	if (!ret) {
 		close(w->thr_dirfd);

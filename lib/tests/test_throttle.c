@@ -43,6 +43,7 @@ static void grant_and_high(void **state)
 	fx_init(&f);
 	fx_cgroup_kernel(&f, "job");
 	fx_write(f.cg, "job/memory.max", "1048576\n");
+	fx_write(f.cg, "job/memory.current", "1048576\n");	/* at the limit */
 	ctx = fx_ctx(&f, 0);
 	w = watch(ctx, "job");
 	assert_int_equal(uoom_throttle(w, NULL, 4096, 524288), 0);
@@ -56,6 +57,44 @@ static void grant_and_high(void **state)
 	expect(&f, "job/memory.high", "max\n");
 	assert_int_equal(uoom_throttle_undo(w), 0);	/* idempotent */
 	assert_int_equal(uoom_throttle(w, NULL, 0, 0), -EINVAL);
+	uoom_ctx_free(ctx);
+	fx_fini(&f);
+}
+
+/*
+ * memory.max written below the usage OOM-kills at once, with no episode:
+ * the undo leaves the limit raised (-EAGAIN) until the usage is under it,
+ * and restores the rest meanwhile.
+ */
+static void undo_never_lowers_below_usage(void **state)
+{
+	struct uoom_ctx *ctx;
+	struct uoom_watch *w;
+	struct fx f;
+
+	(void)state;
+	fx_init(&f);
+	fx_cgroup_kernel(&f, "job");
+	fx_write(f.cg, "job/memory.max", "1048576\n");
+	ctx = fx_ctx(&f, 0);
+	w = watch(ctx, "job");
+	assert_int_equal(uoom_throttle(w, NULL, 1 << 20, 524288), 0);
+	assert_int_equal(uoom_freeze(w, NULL), 0);
+	/* the handler's grant was used: usage is above the old limit */
+	fx_write(f.cg, "job/memory.current", "1572864\n");
+	assert_int_equal(uoom_throttle_undo(w), -EAGAIN);
+	assert_non_null(strstr(uoom_watch_error(w), "memory.current 1572864 is above the memory.max to restore (1048576)"));
+	expect(&f, "job/memory.max", "2097152\n");
+	expect(&f, "job/memory.high", "max\n");
+	expect(&f, "job/cgroup.freeze", "0\n");
+	/* still throttled: a new throttle of another target is refused */
+	fx_cgroup_v2(&f, "job/other");
+	assert_int_equal(uoom_freeze(w, "other"), -EBUSY);
+	/* usage back under it: the limit is restored */
+	fx_write(f.cg, "job/memory.current", "1048576\n");
+	assert_int_equal(uoom_throttle_undo(w), 0);
+	expect(&f, "job/memory.max", "1048576\n");
+	assert_int_equal(uoom_throttle_undo(w), 0);
 	uoom_ctx_free(ctx);
 	fx_fini(&f);
 }
@@ -157,6 +196,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(grant_and_high),
+		cmocka_unit_test(undo_never_lowers_below_usage),
 		cmocka_unit_test(unlimited_and_overflow),
 		cmocka_unit_test(freeze_child),
 		cmocka_unit_test(not_writable),
