@@ -299,4 +299,33 @@ TEST_F(ep, many_tasks_one_increment_per_episode)
 	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
 }
 
+/*
+ * Lowering memory.max below the usage starts no episode (cgroup-v2.rst):
+ * the writer asked for the memory back, so the kernel reclaims and kills
+ * in the writer's context at once, whatever the delay, and the handler is
+ * not told. libuoom's throttle undo waits for the usage for that reason.
+ */
+TEST_F(ep, lowering_max_below_usage_is_no_episode)
+{
+	long long t0, dt;
+	pid_t holder;
+	int i;
+
+	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "30000"));
+	holder = cg_spawn(self->cg, alloc_anon_and_hold,
+			  (void *)(uintptr_t)(24 * MB));
+	for (i = 0; i < 1000 && cg_read_num(self->cg, "memory.current") < 24 * MB; i++)
+		usleep(10000);
+	ASSERT_LE(24 * MB, cg_read_num(self->cg, "memory.current"));
+	t0 = now_ms();
+	EXPECT_LT(0, cg_write(self->cg, "memory.max", "8M"));
+	EXPECT_EQ(128 + SIGKILL, cg_wait(holder));
+	dt = now_ms() - t0;
+	TH_LOG("holder killed %lld ms after memory.max went under its usage", dt);
+	EXPECT_GE(oomh_slack_ms(5000), dt);
+	EXPECT_EQ(0, oomh_wait(self->efd, 200));
+	EXPECT_EQ(0, oomh_stat(self->cg, "oom_episodes"));
+	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
+}
+
 TEST_HARNESS_MAIN
