@@ -300,6 +300,20 @@ TEST_F(ep, many_tasks_one_increment_per_episode)
 }
 
 /*
+ * Fault in size bytes, then stop: a parent that sees it stopped knows it
+ * holds them all and charges nothing more (waiting for memory.current
+ * raced the last page faults, and a fault over the lowered limit is an OOM
+ * of its own, with an episode).
+ */
+static int alloc_anon_then_stop(void *size)
+{
+	if (alloc_anon_and_keep((size_t)(uintptr_t)size))
+		return 1;
+	for (;;)
+		raise(SIGSTOP);
+}
+
+/*
  * Lowering memory.max below the usage starts no episode (cgroup-v2.rst):
  * the writer asked for the memory back, so the kernel reclaims and kills
  * in the writer's context at once, whatever the delay, and the handler is
@@ -309,13 +323,13 @@ TEST_F(ep, lowering_max_below_usage_is_no_episode)
 {
 	long long t0, dt;
 	pid_t holder;
-	int i;
+	int st;
 
 	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "30000"));
-	holder = cg_spawn(self->cg, alloc_anon_and_hold,
+	holder = cg_spawn(self->cg, alloc_anon_then_stop,
 			  (void *)(uintptr_t)(24 * MB));
-	for (i = 0; i < 1000 && cg_read_num(self->cg, "memory.current") < 24 * MB; i++)
-		usleep(10000);
+	ASSERT_EQ(holder, waitpid(holder, &st, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(st));
 	ASSERT_LE(24 * MB, cg_read_num(self->cg, "memory.current"));
 	t0 = now_ms();
 	EXPECT_LT(0, cg_write(self->cg, "memory.max", "8M"));
