@@ -5,11 +5,33 @@
  * At that point almost nothing may be allocated, not even to read /proc:
  * the handler is locked in memory (mlockall), has a root reserve of 8 MiB,
  * and takes its task list *before* the OOM, twice a second, so that the
- * handling path is only pidfd_open, SIGKILL and process_mrelease.
+ * handling path is only pidfd_open, SIGKILL and process_mrelease. It stops
+ * refreshing that list once MemAvailable is under 32 MiB: reading /proc
+ * allocates (dentries, inodes), and a handler whose own allocation is the
+ * one that finds the machine out of memory, before any episode began, has
+ * failed: the kernel kills at once (seen in the VM tests, "system-oom
+ * invoked oom-killer ... __GFP_RECLAIMABLE").
  * Build: cc system-oom.c $(pkg-config --cflags --libs uoom)
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <uoom.h>
+
+/* MemAvailable in KiB, read through an fd opened at start: no allocation. */
+static long long mem_available_kib(int fd)
+{
+	char buf[2048], *p;
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, "MemAvailable:");
+	return p ? atoll(p + strlen("MemAvailable:")) : -1;
+}
 
 struct state {
 	struct uoom_policy pol;
@@ -42,6 +64,8 @@ int main(void)
 	struct uoom_ctx *ctx;
 	struct uoom_watch *w;
 	char err[256];
+	int meminfo = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	long long avail;
 
 	uoom_policy_init(&st.pol);
 	st.pol.min_rss = 8 << 20;	/* shells and daemons: the kernel's call */
@@ -66,6 +90,10 @@ int main(void)
 	for (;;) {
 		if (uoom_dispatch(ctx, 500) < 0)
 			return 1;
+		/* Near the OOM, keep the last list: allocate nothing. */
+		avail = mem_available_kib(meminfo);
+		if (st.last && avail >= 0 && avail < 32 << 10)
+			continue;
 		if (uoom_snapshot_take(w, &st.last))
 			st.last = NULL;
 	}
