@@ -22,12 +22,13 @@
 /*
  * Kernel kill after the delay, measured from the start of the episode as
  * the kernel sees it (delay_left_ms); scaled on the debug kernel
- * (oomh_slack_ms). Measured: MEASURED.
+ * (oomh_slack_ms). Measured on 2 vCPUs: 1024-1077 ms for a 1000 ms delay,
+ * 4018-4042 for 4000 (debug kernel: 1174-1207, 4146).
  */
 #define FALLBACK_SLACK_MS 1500
 /*
  * A dead handler's episode ends at once: well under any delay used here.
- * Measured: MEASURED.
+ * Measured: 48-111 ms after the handler died (debug kernel: 177-180).
  */
 #define ORPHAN_BOUND_MS 2000
 
