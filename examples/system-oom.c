@@ -5,33 +5,14 @@
  * At that point almost nothing may be allocated, not even to read /proc:
  * the handler is locked in memory (mlockall), has a root reserve of 8 MiB,
  * and takes its task list *before* the OOM, twice a second, so that the
- * handling path is only pidfd_open, SIGKILL and process_mrelease. It stops
- * refreshing that list once MemAvailable is under 32 MiB: reading /proc
- * allocates (dentries, inodes), and a handler whose own allocation is the
- * one that finds the machine out of memory, before any episode began, has
- * failed: the kernel kills at once (seen in the VM tests, "system-oom
- * invoked oom-killer ... __GFP_RECLAIMABLE").
+ * handling path is only pidfd_open, SIGKILL and process_mrelease; under
+ * 32 MiB free it keeps its last list (reading /proc allocates, and a
+ * handler OOM before any episode began has failed: the kernel kills).
  * Build: cc system-oom.c $(pkg-config --cflags --libs uoom)
  */
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include <sys/sysinfo.h>
 #include <uoom.h>
-
-/* MemAvailable in KiB, read through an fd opened at start: no allocation. */
-static long long mem_available_kib(int fd)
-{
-	char buf[2048], *p;
-	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	p = strstr(buf, "MemAvailable:");
-	return p ? atoll(p + strlen("MemAvailable:")) : -1;
-}
 
 struct state {
 	struct uoom_policy pol;
@@ -64,8 +45,7 @@ int main(void)
 	struct uoom_ctx *ctx;
 	struct uoom_watch *w;
 	char err[256];
-	int meminfo = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
-	long long avail;
+	struct sysinfo si;
 
 	uoom_policy_init(&st.pol);
 	st.pol.min_rss = 8 << 20;	/* shells and daemons: the kernel's call */
@@ -91,8 +71,8 @@ int main(void)
 		if (uoom_dispatch(ctx, 500) < 0)
 			return 1;
 		/* Near the OOM, keep the last list: allocate nothing. */
-		avail = mem_available_kib(meminfo);
-		if (st.last && avail >= 0 && avail < 32 << 10)
+		if (st.last && !sysinfo(&si) &&
+		    (unsigned long long)si.freeram * si.mem_unit < 32 << 20)
 			continue;
 		if (uoom_snapshot_take(w, &st.last))
 			st.last = NULL;
