@@ -219,7 +219,12 @@ TEST_F_TIMEOUT(st, many_tasks_one_episode, 300)
 		EXPECT_EQ(0, cg_wait(pids[i]));
 	t_exit = now_ms() - t0;
 	TH_LOG("all exited %lld ms after told", t_exit);
-	EXPECT_GE(20000, t_exit);
+	/*
+	 * 200 exits: 82-146 ms on the normal kernel, 1376 ms on the debug one
+	 * (27 s once with two kernel builds beside it, over the unscaled
+	 * 20 s bound it had).
+	 */
+	EXPECT_GE(oomh_slack_ms(20000), t_exit);
 	EXPECT_EQ(0, cg_nr_procs(cg));
 	munmap((void *)ndone_shared, 4096);
 	close(efd);
