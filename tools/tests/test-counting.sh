@@ -53,7 +53,7 @@ rows "a test added without updating the declared count fails" 0 bin \
 	's\ta\tPASS\t\ns\tb\tPASS\t\ns\tc\tPASS\t\ns\tbin (plan)\tFAIL\tdeclared 2, planned 3: a test was added without updating the declared count' 2
 rows "plan and declared count agree: no extra row" 0 "" \
 	'1..2\nok 1 a\nok 2 b\n' 's\ta\tPASS\t\ns\tb\tPASS\t' 2
-rows "an explicit 1..0 # SKIP is not compared with the declared count" 4 "" \
+rows "an explicit 1..0 skip plan is not compared with the declared count" 4 "" \
 	'1..0 # SKIP not the patched kernel\n' 's\t(plan)\tSKIP\tnot the patched kernel' 70
 rows "unnumbered tests: one missing at the end fails" 0 "" \
 	'1..3\nok - a\nok - b\n' \
