@@ -260,6 +260,18 @@ control_row() {
 	fi
 }
 
+# A test the run never reached (this script stopped early, whatever the
+# reason) is a FAIL row of its own, not an absence.
+booted=()
+not_reached() {
+	local n
+	for n in ${order[@]+"${order[@]}"}; do
+		[[ " ${booted[*]} " == *" $n "* ]] ||
+			record "$n" "(run)" FAIL "no result: tools/vm-test.sh stopped before it read this test's boot"
+	done
+}
+trap not_reached EXIT
+
 for mem in "${mems[@]}"; do
 	names=(vm_sanity)
 	budget=$((boot_slack + 60))
@@ -340,6 +352,7 @@ for mem in "${mems[@]}"; do
 			done
 	done
 
+	booted+=("${names[@]}")
 	# The kernel log must have been captured, and say nothing bad.
 	if ! grep -aq '^# uoom-dmesg-end' "$res"; then
 		record vm "kernel-log-$tag" FAIL "no kernel log captured (the VM did not reach its end; console: $con)"
@@ -366,7 +379,10 @@ for mem in "${mems[@]}"; do
 	fi
 	if splats=$(grep -aE "$splat_re" "$results/dmesg-$tag.log" "$con"); then
 		record vm "kernel-log-$tag" FAIL "kernel report: $(head -1 <<<"$splats" | cut -c1-160)"
-		printf '%s\n' "$splats" | head -20 >&2
+		# (head closes the pipe early: under pipefail and set -e that
+		# failed the pipeline and ended the script, skipping every later
+		# boot of the run.)
+		printf '%s\n' "$splats" | head -20 >&2 || true
 	else
 		record vm "kernel-log-$tag" PASS ""
 	fi
