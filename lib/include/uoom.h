@@ -328,7 +328,8 @@ int uoom_run(struct uoom_ctx *ctx);
 /* Make uoom_run() return; safe from signal handlers and other threads. */
 int uoom_stop(struct uoom_ctx *ctx);
 /* Fill the cmdline cache for newly seen tasks of all watches. Reads
- * /proc/PID/cmdline: never call this from a handler. */
+ * /proc/PID/cmdline: never call this from a handler. -EAGAIN, reading
+ * nothing, while under 32 MiB of RAM is free (near a system OOM). */
 int uoom_refresh(struct uoom_ctx *ctx);
 
 #ifdef __cplusplus

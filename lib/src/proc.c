@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/sysinfo.h>
 #include "internal.h"
 
 #define CMD_PROBE 16
@@ -163,14 +164,27 @@ static void cmd_insert(struct uoom_ctx *ctx, const struct uoom_task *t)
 	memcpy(victim->cmd, buf, (size_t)n + 1);
 }
 
+/* Under this much free RAM, uoom_refresh() reads nothing. */
+#define UOOM_REFRESH_MIN_FREE (32ull << 20)
+
 UOOM_API int uoom_refresh(struct uoom_ctx *ctx)
 {
+	struct sysinfo si;
 	int count = 0;
 
 	if (!ctx)
 		return -EINVAL;
 	if (ctx->in_dispatch)
 		return -EBUSY;	/* never from a handler */
+	/*
+	 * Reading /proc allocates (dentries, inodes): near a system OOM keep
+	 * the last snapshot. A root handler whose own allocation finds the
+	 * machine out of memory before any episode began has failed, and
+	 * the kernel kills at once (seen: "uoomd invoked oom-killer ...
+	 * __GFP_RECLAIMABLE" in uoomd_e2e's system OOM on a loaded host).
+	 */
+	if (!sysinfo(&si) && (uint64_t)si.freeram * si.mem_unit < UOOM_REFRESH_MIN_FREE)
+		return -EAGAIN;
 	ctx->cmd_gen++;
 	for (unsigned int i = 0; i < ctx->p.max_watches; i++) {
 		struct uoom_watch *w = &ctx->watches[i];
