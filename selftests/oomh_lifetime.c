@@ -196,6 +196,13 @@ TEST_F(lt, fork_after_thp_fallback_then_oom_in_both)
 	ASSERT_LE(fb + 1, vmstat("thp_fault_fallback_charge"));
 	EXPECT_EQ(1, oomh_stat_wait(self->cg, "oom_resolved", 1, 2000));
 	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	/* What is still charged once every task is gone (when it is not freed). */
+	TH_LOG("no task left: memory.current %lld, anon %lld, file %lld, kernel %lld, anon_thp %lld",
+	       cg_read_num(self->cg, "memory.current"),
+	       cg_read_key(self->cg, "memory.stat", "anon"),
+	       cg_read_key(self->cg, "memory.stat", "file"),
+	       cg_read_key(self->cg, "memory.stat", "kernel"),
+	       cg_read_key(self->cg, "memory.stat", "anon_thp"));
 	ms = rmdir_and_wait_freed(self->parent, self->cg);
 	TH_LOG("removed memcg freed after %lld ms (-1: not within %lld ms)", ms,
 	       oomh_slack_ms(FREE_BOUND_MS));
