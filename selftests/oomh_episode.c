@@ -147,7 +147,7 @@ TEST_F(ep, delay_zero_notifies_and_kills_at_once)
 	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
 	/* From the hog's start to its death: the fill, reclaim, the kill. */
 	TH_LOG("hog killed %lld ms after its start", now_ms() - t0);
-	EXPECT_GE(oomh_slack_ms(5000), now_ms() - t0);
+	EXPECT_GE(5000, now_ms() - t0);
 	EXPECT_EQ(1, oomh_wait(self->efd, 1000));
 	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
 	/* As without a handler: one OOM, one "oom" event (oomd counts them). */
@@ -171,7 +171,7 @@ TEST_F(ep, no_handler_left_means_no_delay)
 	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
 	/* As delay_zero_notifies_and_kills_at_once: no 30 s wait. */
 	TH_LOG("hog killed %lld ms after its start", now_ms() - t0);
-	EXPECT_GE(oomh_slack_ms(5000), now_ms() - t0);
+	EXPECT_GE(5000, now_ms() - t0);
 	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
 	EXPECT_EQ(0, oomh_stat(self->cg, "oom_episodes"));
 }
@@ -189,6 +189,11 @@ TEST_F(ep, waiting_task_leaves_at_once_on_sigkill)
 	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
 	dt = now_ms() - t0;
 	TH_LOG("waiting task gone %lld ms after SIGKILL", dt);
+	/*
+	 * Measured: 18 ms; debug kernel 100-211 ms, and 1178 ms once on a
+	 * loaded host (the issue's run), over the 1000 ms this bound had:
+	 * hence the debug factor.
+	 */
 	EXPECT_GE(oomh_slack_ms(1000), dt);
 }
 
@@ -267,13 +272,13 @@ TEST_F(ep, handler_reads_proc_of_waiting_task)
 	ASSERT_EQ(1, oomh_wait(self->efd, 10000));
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", hog);
 	EXPECT_LT(0, read_file_ms(path, &ms));
-	EXPECT_GE(oomh_slack_ms(500), ms) TH_LOG("cmdline took %lld ms", ms);
+	EXPECT_GE(500, ms) TH_LOG("cmdline took %lld ms", ms);
 	snprintf(path, sizeof(path), "/proc/%d/status", hog);
 	EXPECT_LT(0, read_file_ms(path, &ms));
-	EXPECT_GE(oomh_slack_ms(500), ms) TH_LOG("status took %lld ms", ms);
+	EXPECT_GE(500, ms) TH_LOG("status took %lld ms", ms);
 	snprintf(path, sizeof(path), "/proc/%d/maps", hog);
 	EXPECT_LE(0, read_file_ms(path, &ms));
-	EXPECT_GE(oomh_slack_ms(500), ms) TH_LOG("maps took %lld ms", ms);
+	EXPECT_GE(500, ms) TH_LOG("maps took %lld ms", ms);
 	EXPECT_EQ(1, oomh_stat(self->cg, "under_oom"));
 	kill(hog, SIGKILL);
 	cg_wait(hog);
@@ -336,7 +341,8 @@ TEST_F(ep, lowering_max_below_usage_is_no_episode)
 	EXPECT_EQ(128 + SIGKILL, cg_wait(holder));
 	dt = now_ms() - t0;
 	TH_LOG("holder killed %lld ms after memory.max went under its usage", dt);
-	EXPECT_GE(oomh_slack_ms(5000), dt);
+	/* Measured: 32 ms (debug kernel 106-242). */
+	EXPECT_GE(5000, dt);
 	EXPECT_EQ(0, oomh_wait(self->efd, 200));
 	EXPECT_EQ(0, oomh_stat(self->cg, "oom_episodes"));
 	EXPECT_EQ(1, cg_read_key(self->cg, "memory.events", "oom_kill"));

@@ -21,14 +21,17 @@
 #define MB (1024 * 1024)
 /*
  * Kernel kill after the delay, measured from the start of the episode as
- * the kernel sees it (delay_left_ms); scaled on the debug kernel
- * (oomh_slack_ms). Measured on 2 vCPUs: 1024-1077 ms for a 1000 ms delay,
- * 4018-4042 for 4000 (debug kernel: 1174-1207, 4146).
+ * the kernel sees it (delay_left_ms). Measured on 2 vCPUs: 1024-1077 ms for
+ * a 1000 ms delay, 4018-4042 for 4000; the debug kernel too stays inside
+ * it (1174-1207, 4146, also with kernel builds beside it), so no debug
+ * factor.
  */
 #define FALLBACK_SLACK_MS 1500
 /*
  * A dead handler's episode ends at once: well under any delay used here.
- * Measured: 48-111 ms after the handler died (debug kernel: 177-180).
+ * Measured: 48-111 ms after the handler died (debug kernel: 177-523,
+ * the higher ones with kernel builds beside it). The next OOM's kill, bound
+ * 5000 ms below: 165-306 ms (debug 1000-2666).
  */
 #define ORPHAN_BOUND_MS 2000
 
@@ -170,7 +173,7 @@ static void expect_kernel_kill_after_delay(struct __test_metadata *_metadata,
 	dt = now_ms() - t0;
 	TH_LOG("kernel kill %lld ms after the episode started (delay 1000)", dt);
 	EXPECT_LE(1000 - 50, dt);
-	EXPECT_GE(1000 + oomh_slack_ms(FALLBACK_SLACK_MS), dt);
+	EXPECT_GE(1000 + FALLBACK_SLACK_MS, dt);
 	EXPECT_EQ(1, oomh_stat(cg, "oom_fallback"));
 	EXPECT_EQ(0, oomh_stat(cg, "oom_resolved"));
 	EXPECT_EQ(1, cg_read_key(cg, "memory.events", "oom_kill"));
@@ -211,7 +214,7 @@ static void killed_handler(struct __test_metadata *_metadata, const char *cg,
 	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
 	dt = now_ms() - t0;
 	TH_LOG("kernel kill %lld ms after the handler died (delay 20000)", dt);
-	EXPECT_GE(oomh_slack_ms(ORPHAN_BOUND_MS), dt);
+	EXPECT_GE(ORPHAN_BOUND_MS, dt);
 	EXPECT_EQ(0, oomh_stat_wait(cg, "handlers", 0, 1000));
 	EXPECT_EQ(0, oomh_stat(cg, "under_oom"));
 	EXPECT_EQ(1, oomh_stat(cg, "oom_episodes"));
@@ -225,7 +228,7 @@ static void killed_handler(struct __test_metadata *_metadata, const char *cg,
 	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
 	dt = now_ms() - t0;
 	TH_LOG("next OOM killed after %lld ms", dt);
-	EXPECT_GE(oomh_slack_ms(5000), dt);
+	EXPECT_GE(5000, dt);
 	EXPECT_EQ(1, oomh_stat(cg, "oom_episodes"));
 	EXPECT_EQ(2, cg_read_key(cg, "memory.events", "oom_kill"));
 }
@@ -370,7 +373,7 @@ TEST(parent_and_child_episodes_at_once)
 	dt = now_ms() - tc;
 	TH_LOG("child's kernel kill %lld ms after its episode (delay 4000)", dt);
 	EXPECT_LE(4000 - 50, dt);
-	EXPECT_GE(4000 + oomh_slack_ms(FALLBACK_SLACK_MS), dt);
+	EXPECT_GE(4000 + FALLBACK_SLACK_MS, dt);
 
 	EXPECT_EQ(1, oomh_stat(p, "oom_episodes"));
 	EXPECT_EQ(0, oomh_stat(p, "oom_fallback"));
