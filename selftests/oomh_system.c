@@ -26,19 +26,28 @@
 
 #define MB (1024 * 1024)
 
-static long long vmstat(const char *key)
+/* /proc/vmstat into buf, NUL-terminated; 0, or -1. */
+static int read_vmstat(char *buf, size_t len)
 {
-	char buf[32768], *p;
 	int fd = open("/proc/vmstat", O_RDONLY);
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = 0;
+	return 0;
+}
+
+static long long vmstat(const char *key)
+{
+	char buf[32768], *p;
+
+	if (read_vmstat(buf, sizeof(buf)))
+		return -1;
 	p = strstr(buf, key);
 	return p ? atoll(p + strlen(key) + 1) : -1;
 }
@@ -164,17 +173,10 @@ TEST_F_TIMEOUT(sys, handler_averts_panic_on_oom, 120)
 static long long allocstalls(void)
 {
 	char buf[32768], *p = buf;
-	int fd = open("/proc/vmstat", O_RDONLY);
 	long long sum = 0;
-	ssize_t n;
 
-	if (fd < 0)
+	if (read_vmstat(buf, sizeof(buf)))
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
 	/* allocstall_dma, _dma32, _normal, _movable: one per zone type */
 	while ((p = strstr(p, "allocstall_"))) {
 		p = strchr(p, ' ');
