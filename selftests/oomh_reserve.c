@@ -114,6 +114,49 @@ TEST_F(res, handler_allocates_within_reserve)
 	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
 }
 
+/*
+ * A handler whose own charge is the first to fail, with no episode
+ * pending: that is the OOM it handles. The episode starts (the handler is
+ * told, like any handler), and its charge is retried from the reserve, as
+ * during any episode. It used to count as "the handler is out of memory",
+ * and the kernel killed at once: here, the handler itself.
+ */
+static int first_oom_handler(const char *cg, int ready, size_t mb)
+{
+	int efd = oomh_new_handler(cg), rc = 0;
+
+	if (efd < 0 || cg_enter(cg, getpid()) || write(ready, "r", 1) != 1)
+		return 100;
+	if (!touch(mb * MB))
+		rc |= 1;
+	if (oomh_wait(efd, 0) == 1)
+		rc |= 2;
+	if (oomh_stat(cg, "reserve_charged") > 0)
+		rc |= 4;
+	if (cg_read_key(cg, "memory.events", "oom_kill") == 0)
+		rc |= 16;
+	return rc;
+}
+
+TEST_F(res, handler_first_out_of_memory_starts_the_episode)
+{
+	pid_t pid = fork();
+	char c;
+
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(first_oom_handler(self->cg, self->ready[1], 36));
+	ASSERT_EQ(1, read(self->ready[0], &c, 1));
+	/*
+	 * Bits: 1 its 36M were touched, 2 it was told of the episode, 4 it
+	 * charged against the reserve, 16 the kernel killed nothing.
+	 */
+	EXPECT_EQ(1 | 2 | 4 | 16, cg_wait(pid));
+	EXPECT_EQ(1, oomh_stat(self->cg, "oom_episodes"));
+	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	EXPECT_GE(32 * MB + 8 * MB, cg_read_num(self->cg, "memory.peak"));
+}
+
 TEST_F(res, handler_beyond_reserve_gets_kernel_kill)
 {
 	pid_t handler, hog;

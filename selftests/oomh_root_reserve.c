@@ -11,6 +11,7 @@
  * kernel falls back at once.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,6 +366,66 @@ TEST_F_TIMEOUT(rr, without_reserve_handler_allocation_falls_back, 180)
 	TH_LOG("the kernel fell back after %lld pages", self->touched);
 	EXPECT_LT(fb0, oomh_stat(CG_ROOT, "oom_fallback"));
 	EXPECT_LT(self->kills, vmstat("oom_kill"));
+}
+
+/*
+ * A root handler that is itself the first to run the system out of
+ * memory, with no episode pending: that is the system OOM it handles. The
+ * episode starts (it is told), and its allocation is retried from the
+ * reserve. It used to count as "the handler is out of memory" and the
+ * kernel killed at once: the handler, the largest task. Here the handler
+ * faults in pages until it is told and has 64K from the grant, then lets
+ * go of them. Its exit code: 1 it got there, 2 it was told, 4 it was
+ * granted, 8 no kernel kill meanwhile.
+ */
+static int eat_until_told(void *arg)
+{
+	long long kills = (long long)(uintptr_t)arg, n = 2 * mem_total() / PAGE;
+	long long i, granted = 0;
+	int efd = oomh_new_handler(CG_ROOT), told = 0, rc = 0;
+	int fd = open(CG_ROOT "/memory.oom_notify", O_RDONLY | O_CLOEXEC);
+	char *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (efd < 0 || fd < 0 || under_oom(fd) < 0 || p == MAP_FAILED)
+		return 100;
+	madvise(p, n * PAGE, MADV_NOHUGEPAGE);
+	for (i = 0; i < n; i++) {
+		p[i * PAGE] = 1;
+		if (!told && i % 16 == 0 && oomh_wait(efd, 0) == 1)
+			told = 1;
+		if (told && (granted = notify_key(fd, "reserve_charged")) >= 65536)
+			break;
+	}
+	if (i < n)
+		rc |= 1;
+	if (told)
+		rc |= 2;
+	if (granted >= 65536)
+		rc |= 4;
+	if (vmstat("oom_kill") == kills)
+		rc |= 8;
+	munmap(p, n * PAGE);
+	fprintf(stderr, "# handler: %lld pages touched, %lld bytes granted\n",
+		i, granted);
+	return rc;
+}
+
+TEST_F_TIMEOUT(rr, handler_first_out_of_memory_starts_the_episode, 180)
+{
+	long long ep0 = oomh_stat(CG_ROOT, "oom_episodes");
+	pid_t pid;
+
+	/* The child is the only handler: it registers its own eventfd. */
+	close(self->efd);
+	self->efd = -1;
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "8M"));
+	pid = cg_spawn(self->cg, eat_until_told,
+		       (void *)(uintptr_t)self->kills);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(1 | 2 | 4 | 8, cg_wait(pid));
+	EXPECT_LT(ep0, oomh_stat(CG_ROOT, "oom_episodes"));
+	EXPECT_EQ(self->kills, vmstat("oom_kill"));
 }
 
 TEST_HARNESS_MAIN
