@@ -8,9 +8,13 @@
  * once removed (cgroup.stat nr_dying_descendants back to 0). A THP charge
  * that falls back is not an OOM: no episode, no memory.events "oom".
  *
+ * A removed memcg may also be pinned by a CPU's charge stock, which is
+ * upstream's and no leak: see flush_charge_stocks().
+ *
  * Run on the debug kernel (KASAN), a leaked or doubly dropped reference is a
  * kernel report as well as a failed assertion.
  */
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -27,15 +31,18 @@
 #define MB (1024 * 1024)
 #define HPAGE (2 * MB)
 /*
- * A removed memcg with no page left is freed within this (RCU, workqueue):
- * 49-90 ms measured; on the debug kernel 62-93 ms, and once 9806 ms (a
- * loaded host), a hair under it: the debug kernel gets its factor.
+ * A removed memcg with no page left, once the CPUs' charge stocks let go
+ * of it (flush_charge_stocks()), is freed within this (RCU, workqueue):
+ * 45-76 ms measured in 16 runs; on the debug kernel 62-93 ms. It was 10 s
+ * while the stocks could pin the memcg (9463-9806 ms seen): the bound was
+ * waiting for a CPU to happen to charge another memcg.
  */
-#define FREE_BOUND_MS 10000
+#define FREE_BOUND_MS 2000
 
 FIXTURE(lt) {
 	char parent[256];
 	char cg[256 + 8];	/* parent + "/job" */
+	char other[256 + 8];	/* parent + "/other": see flush_charge_stocks() */
 	int efd;
 };
 
@@ -47,6 +54,8 @@ FIXTURE_SETUP(lt)
 	ASSERT_LT(0, cg_write(self->parent, "cgroup.subtree_control", "+memory"));
 	snprintf(self->cg, sizeof(self->cg), "%s/job", self->parent);
 	ASSERT_EQ(0, mkdir(self->cg, 0755));
+	snprintf(self->other, sizeof(self->other), "%s/other", self->parent);
+	ASSERT_EQ(0, mkdir(self->other, 0755));
 	ASSERT_LT(0, cg_write(self->cg, "memory.max", "32M"));
 	ASSERT_LT(0, cg_write(self->cg, "memory.swap.max", "0"));
 	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "10000"));
@@ -58,6 +67,7 @@ FIXTURE_TEARDOWN(lt)
 {
 	close(self->efd);
 	cg_destroy(self->cg);
+	cg_destroy(self->other);
 	cg_destroy(self->parent);
 }
 
@@ -118,13 +128,63 @@ static long long dying(const char *cg)
 	return cg_read_key(cg, "cgroup.stat", "nr_dying_descendants");
 }
 
-/* Remove cg and wait for its memcg to be freed; the time it took, or -1. */
-static long long rmdir_and_wait_freed(const char *parent, const char *cg)
+/*
+ * Make every CPU's charge stock let go of the memcgs it caches: a task on
+ * each CPU charges 64 pages to another memcg, and the stock switches to it.
+ * Each CPU keeps a batch of pre-charged pages for the last memcg it charged
+ * (memcg_stock), with a css reference. At a memcg's limit the batch is used
+ * up and the stock keeps the memcg with 0 pages, which drain_all_stock()
+ * skips, also when the memcg goes offline: upstream 6.12, series or not.
+ * The memcg then stays dying until that CPU charges another memcg: measured
+ * in 2 of 8 runs of the fork test, not freed after 1 s (once 9.6 s, by
+ * chance just inside the bound), and freed 20 ms after this. A reference
+ * the series leaks survives it.
+ */
+static int flush_charge_stocks(const char *other)
+{
+	int cpu, n = sysconf(_SC_NPROCESSORS_ONLN), rc = 0;
+
+	for (cpu = 0; cpu < n; cpu++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			volatile char *p;
+			cpu_set_t set;
+			int i;
+
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set) ||
+			    cg_enter(other, getpid()))
+				_exit(1);
+			p = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				_exit(1);
+			for (i = 0; i < 64; i++)
+				p[i * 4096] = 1;
+			_exit(0);
+		}
+		rc |= cg_wait(pid);
+	}
+	return rc ? -1 : 0;
+}
+
+/*
+ * Remove cg and wait for its memcg to be freed, with the CPUs' charge
+ * stocks flushed; the time it took, -1 if not within the bound.
+ */
+static long long rmdir_and_wait_freed(const char *parent, const char *cg,
+				      const char *other)
 {
 	long long t0 = now_ms();
 
 	if (cg_destroy(cg))
 		return -2;
+	if (flush_charge_stocks(other))
+		return -3;
 	while (now_ms() - t0 < oomh_slack_ms(FREE_BOUND_MS)) {
 		if (dying(parent) == 0)
 			return now_ms() - t0;
@@ -167,7 +227,7 @@ TEST_F(lt, thp_fallback_is_no_oom_and_leaves_nothing_behind)
 	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom"));
 	EXPECT_EQ(0, oomh_wait(self->efd, 200));
 	EXPECT_EQ(0, oomh_stat(self->cg, "under_oom"));
-	ms = rmdir_and_wait_freed(self->parent, self->cg);
+	ms = rmdir_and_wait_freed(self->parent, self->cg, self->other);
 	TH_LOG("removed memcg freed after %lld ms (-1: not within %lld ms)", ms,
 	       oomh_slack_ms(FREE_BOUND_MS));
 	EXPECT_LE(0, ms);
@@ -207,7 +267,7 @@ TEST_F(lt, fork_after_thp_fallback_then_oom_in_both)
 	       cg_read_key(self->cg, "memory.stat", "file"),
 	       cg_read_key(self->cg, "memory.stat", "kernel"),
 	       cg_read_key(self->cg, "memory.stat", "anon_thp"));
-	ms = rmdir_and_wait_freed(self->parent, self->cg);
+	ms = rmdir_and_wait_freed(self->parent, self->cg, self->other);
 	TH_LOG("removed memcg freed after %lld ms (-1: not within %lld ms)", ms,
 	       oomh_slack_ms(FREE_BOUND_MS));
 	EXPECT_LE(0, ms);
