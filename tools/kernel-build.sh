@@ -135,6 +135,14 @@ nomemcg)
 	frags=("$out/variant.fragment")
 	;;
 esac
+# The series' KUnit test comes with the patch that adds it, and needs the
+# option: the variants without either leave it out.
+if [[ $variant == @(base|off|nomemcg) ]] ||
+	! grep -qx 'config MEMCG_OOM_HANDLER_KUNIT_TEST' "$src/init/Kconfig"; then
+	grep -v '^CONFIG_MEMCG_OOM_HANDLER_KUNIT_TEST=' "${frags[0]}" >"$out/variant.fragment.tmp"
+	mv "$out/variant.fragment.tmp" "$out/variant.fragment"
+	frags[0]=$out/variant.fragment
+fi
 step "configuring ($variant): tinyconfig + ${frags[*]##*/}"
 make -s -C "$src" O="$out" CC="$cc" tinyconfig >/dev/null
 "$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >"$out/merge.log" 2>&1 ||
