@@ -178,10 +178,11 @@ UOOM_API int uoom_refresh(struct uoom_ctx *ctx)
 		return -EBUSY;	/* never from a handler */
 	/*
 	 * Reading /proc allocates (dentries, inodes): near a system OOM keep
-	 * the last snapshot. A root handler whose own allocation finds the
-	 * machine out of memory before any episode began has failed, and
-	 * the kernel kills at once (seen: "uoomd invoked oom-killer ...
-	 * __GFP_RECLAIMABLE" in uoomd_e2e's system OOM on a loaded host).
+	 * the last snapshot. A root handler's own first OOM starts the
+	 * episode and takes from the root reserve (series patch 5), but a
+	 * refresh would spend the reserve the handler needs, and with none
+	 * the kernel kills at once (seen before patch 5: "uoomd invoked
+	 * oom-killer ... __GFP_RECLAIMABLE" in uoomd_e2e's system OOM).
 	 */
 	if (!sysinfo(&si) && (uint64_t)si.freeram * si.mem_unit < UOOM_REFRESH_MIN_FREE)
 		return -EAGAIN;
