@@ -60,12 +60,29 @@ static int touch(size_t bytes)
  * bit 4 the kernel had killed nobody while the handler was there (once it
  * exits, the episode has no handler left and ends by fallback at once).
  */
-static int inside_handler(const char *cg, int ready, size_t mb)
+/* Register on cg, join it and say ready: the handler's eventfd, or -1. */
+static int join_as_handler(const char *cg, int ready)
 {
-	int efd = oomh_new_handler(cg), rc = 0;
-	long long t0;
+	int efd = oomh_new_handler(cg);
 
 	if (efd < 0 || cg_enter(cg, getpid()) || write(ready, "r", 1) != 1)
+		return -1;
+	return efd;
+}
+
+/* Bit 4: it charged against the reserve; bit 16: no kernel kill. */
+static int reserve_bits(const char *cg)
+{
+	return (oomh_stat(cg, "reserve_charged") > 0 ? 4 : 0) |
+	       (cg_read_key(cg, "memory.events", "oom_kill") == 0 ? 16 : 0);
+}
+
+static int inside_handler(const char *cg, int ready, size_t mb)
+{
+	int efd = join_as_handler(cg, ready), rc = 0;
+	long long t0;
+
+	if (efd < 0)
 		return 100;
 	if (oomh_wait(efd, 10000) != 1)
 		return 101;
@@ -78,22 +95,21 @@ static int inside_handler(const char *cg, int ready, size_t mb)
 		rc |= 8;
 	if (cg_write(cg, "memory.oom_reserve_in_bytes", "1M") == -EBUSY)
 		rc |= 2;
-	if (oomh_stat(cg, "reserve_charged") > 0)
-		rc |= 4;
-	if (cg_read_key(cg, "memory.events", "oom_kill") == 0)
-		rc |= 16;
+	rc |= reserve_bits(cg);
 	/* End the episode: kill everything else in the cgroup. */
 	return rc;
 }
 
-static pid_t start_handler(struct __test_metadata *_metadata,
-			   const char *cg, int ready[2], size_t mb)
+typedef int (*handler_fn)(const char *cg, int ready, size_t mb);
+
+static pid_t start(struct __test_metadata *_metadata, handler_fn fn,
+		   const char *cg, int ready[2], size_t mb)
 {
 	pid_t pid = fork();
 	char c;
 
 	if (pid == 0)
-		_exit(inside_handler(cg, ready[1], mb));
+		_exit(fn(cg, ready[1], mb));
 	EXPECT_EQ(1, read(ready[0], &c, 1));
 	return pid;
 }
@@ -103,7 +119,7 @@ TEST_F(res, handler_allocates_within_reserve)
 	pid_t handler, hog;
 	long long cur;
 
-	handler = start_handler(_metadata, self->cg, self->ready, 4);
+	handler = start(_metadata, inside_handler, self->cg, self->ready, 4);
 	hog = cg_spawn(self->cg, alloc_anon, (void *)(uintptr_t)(128 * MB));
 	EXPECT_EQ(1 | 2 | 4 | 8 | 16, cg_wait(handler));
 	cur = cg_read_num(self->cg, "memory.peak");
@@ -123,30 +139,22 @@ TEST_F(res, handler_allocates_within_reserve)
  */
 static int first_oom_handler(const char *cg, int ready, size_t mb)
 {
-	int efd = oomh_new_handler(cg), rc = 0;
+	int efd = join_as_handler(cg, ready), rc = 0;
 
-	if (efd < 0 || cg_enter(cg, getpid()) || write(ready, "r", 1) != 1)
+	if (efd < 0)
 		return 100;
 	if (!touch(mb * MB))
 		rc |= 1;
 	if (oomh_wait(efd, 0) == 1)
 		rc |= 2;
-	if (oomh_stat(cg, "reserve_charged") > 0)
-		rc |= 4;
-	if (cg_read_key(cg, "memory.events", "oom_kill") == 0)
-		rc |= 16;
-	return rc;
+	return rc | reserve_bits(cg);
 }
 
 TEST_F(res, handler_first_out_of_memory_starts_the_episode)
 {
-	pid_t pid = fork();
-	char c;
+	pid_t pid = start(_metadata, first_oom_handler, self->cg,
+			  self->ready, 36);
 
-	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(first_oom_handler(self->cg, self->ready[1], 36));
-	ASSERT_EQ(1, read(self->ready[0], &c, 1));
 	/*
 	 * Bits: 1 its 36M were touched, 2 it was told of the episode, 4 it
 	 * charged against the reserve, 16 the kernel killed nothing.
@@ -161,7 +169,7 @@ TEST_F(res, handler_beyond_reserve_gets_kernel_kill)
 {
 	pid_t handler, hog;
 
-	handler = start_handler(_metadata, self->cg, self->ready, 24);
+	handler = start(_metadata, inside_handler, self->cg, self->ready, 24);
 	hog = cg_spawn(self->cg, alloc_anon, (void *)(uintptr_t)(128 * MB));
 	cg_wait(handler);
 	cg_wait(hog);
