@@ -4,7 +4,9 @@
  * exhausts the VM; a handler registered on the root hears of it before the
  * global OOM killer and resolves it; a handler that does nothing gets the
  * kernel kill after the root delay; and with panic_on_oom=1 a handler that
- * resolves in time keeps the machine up.
+ * resolves in time keeps the machine up. While an episode is pending, its
+ * waiters do not reclaim, and a __GFP_NOFAIL allocation waits too rather
+ * than take the reserves below the min watermark.
  *
  * The handler (this process) runs as a real one must: mlockall() and a root
  * reserve for what it still allocates during the episode (page tables, the
@@ -20,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "oomh_helpers.h"
@@ -282,6 +285,63 @@ TEST_F_TIMEOUT(sys, waiters_do_not_reclaim_while_the_handler_acts, 180)
 	EXPECT_GT(oomh_slack_ms(500), lat200);
 	EXPECT_EQ(self->kills, vmstat("oom_kill"));
 	munmap(l, 4096);
+}
+
+/*
+ * A kernel allocation that may not fail runs into the episode: the KUnit
+ * probe memcg_oomh_nofail (mm/memcontrol-oomh-kunit.c of the series), run
+ * from debugfs, whose kthread allocates 32M with GFP_KERNEL | __GFP_NOFAIL
+ * once a zone is under its low watermark, and counts the pages it got
+ * while their zone was below its min watermark. It must wait like any
+ * other allocation (issue finding 7): ALLOC_NO_WATERMARKS for as long as
+ * the episode lasts, with nobody killed, would leave the kernel's own
+ * fallback and its victims none of the reserves below min. The handler
+ * does nothing for 2 s, then kills the hog; the probe then gets its pages.
+ */
+#define NOFAIL_PROBE "/sys/kernel/debug/kunit/memcg_oomh_nofail"
+
+/* The write returns when the probe's case has run. */
+static int run_nofail_probe(void *unused)
+{
+	int fd = open(NOFAIL_PROBE "/run", O_WRONLY);
+
+	return fd >= 0 && write(fd, "1", 1) == 1 ? 0 : 1;
+}
+
+TEST_F_TIMEOUT(sys, nofail_allocation_waits_and_leaves_the_reserves, 180)
+{
+	long long fb0 = oomh_stat(CG_ROOT, "oom_fallback");
+	char res[4096], *line;
+	pid_t probe, hog;
+	int fd;
+	ssize_t n;
+
+	ASSERT_EQ(0, access(NOFAIL_PROBE "/run", W_OK))
+		TH_LOG("no KUnit suite memcg_oomh_nofail: the series' CONFIG_MEMCG_OOM_HANDLER_KUNIT_TEST and CONFIG_KUNIT_DEBUGFS");
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_delay_millisecs", "20000"));
+	probe = cg_spawn(self->cg, run_nofail_probe, NULL);
+	hog = spawn_system_hog(self->cg);
+	ASSERT_EQ(1, oomh_wait(self->efd, 60000));
+	sleep(2);
+	EXPECT_EQ(1, oomh_stat(CG_ROOT, "under_oom"));
+	ASSERT_EQ(0, kill(hog, SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
+	EXPECT_EQ(0, cg_wait(probe));
+	fd = open(NOFAIL_PROBE "/results", O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, res, sizeof(res) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	res[n] = 0;
+	EXPECT_EQ(NULL, strstr(res, "not ok"));
+	EXPECT_EQ(NULL, strstr(res, "# SKIP"));
+	EXPECT_NE(NULL, strstr(res, "ok 1 oomh_nofail_waits_in_an_episode"));
+	/* Its KTAP, the diagnostics of a failure included, for the log. */
+	for (line = strtok(res, "\n"); line; line = strtok(NULL, "\n"))
+		TH_LOG("probe: %s", line);
+	/* Nobody was killed by the kernel: the handler acted in time. */
+	EXPECT_EQ(self->kills, vmstat("oom_kill"));
+	EXPECT_EQ(fb0, oomh_stat(CG_ROOT, "oom_fallback"));
 }
 
 TEST_HARNESS_MAIN
