@@ -12,7 +12,7 @@ top=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d /tmp/uoom-counting.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..37"
+echo "1..40"
 n=0
 fails=0
 ok() { echo "ok $((++n)) - $1"; }
@@ -147,6 +147,27 @@ want=$(printf 'lint\tcheckpatch a\tPASS\t\nlint\tcheckpatch b\tPASS\t\nlint\tche
 got=$(uoom_rows_exactly lint checkpatch.sh 1 "checkpatch a" </dev/null)
 [[ $got == $'lint\tcheckpatch a\tFAIL\tno result (checkpatch.sh exited rc=1)' ]] &&
 	ok "checkpatch: no rows at all fails every patch" || not_ok "checkpatch no rows" "$got"
+
+# --- selftests/kunit-run: a suite's KTAP from debugfs as TAP ------------------------
+# kunit DESC SUITE KTAP WANT: KTAP (printf %b, or - for no suite) as
+# $tmp/kunit/SUITE/results, through kunit-run and uoom_tap_rows, with the
+# exit status of kunit-run as the rc, must give exactly WANT.
+kunit() {
+	local desc=$1 suite=$2 got want krc
+	mkdir -p "$tmp/kunit"
+	[[ $3 == - ]] || { mkdir -p "$tmp/kunit/$suite" && printf '%b' "$3" >"$tmp/kunit/$suite/results"; }
+	got=$(KUNIT_DEBUGFS=$tmp/kunit sh "$top/selftests/kunit-run" "$suite" >"$tmp/kunit.tap"; krc=$?
+		uoom_tap_rows s "$krc" <"$tmp/kunit.tap")
+	want=$(printf '%b' "$4")
+	[[ $got == "$want" ]] && ok "$desc" || not_ok "$desc" "got:" "$got" "want:" "$want"
+}
+kunit "kunit-run: each failed case gets its own reason, held past KTAP's result line" ctx \
+	'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: ctx\n    1..3\n    ok 1 a\n    # b: EXPECTATION FAILED at x.c:1\n    Expected left == 1, but\n        left == 0\n    not ok 2 b\n    # c: EXPECTATION FAILED at x.c:2\n    not ok 3 c\nnot ok 1 ctx\n' \
+	's\ta\tPASS\t\ns\tb\tFAIL\tb: EXPECTATION FAILED at x.c:1\ns\tc\tFAIL\tc: EXPECTATION FAILED at x.c:2'
+kunit "kunit-run: a suite that is not there fails" gone - \
+	"s\\tgone\\tFAIL\\tno $tmp/kunit/gone/results: is CONFIG_KUNIT_DEBUGFS set and the suite built in?"
+kunit "kunit-run: fewer cases than planned fail" short '    1..2\n    ok 1 a\n' \
+	's\ta\tPASS\t\ns\t(plan)\tFAIL\tplanned 2, ran 1: missing after a\ns\t(exit)\tFAIL\texited rc=1'
 
 # --- tools/summary.sh ----------------------------------------------------------------
 mkdir -p "$tmp/r"
