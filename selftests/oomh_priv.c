@@ -2,8 +2,11 @@
 /*
  * Who may use memory.oom_notify, memory.oom_delay_millisecs and
  * memory.oom_reserve_in_bytes. The files are 0644 and owned by whoever made
- * the cgroup; registering on the root memcg also needs CAP_SYS_RESOURCE,
- * checked at write time (an fd opened by root does not carry it). The
+ * the cgroup; on the root memcg, registering and setting the delay or the
+ * reserve also need CAP_SYS_RESOURCE, in the credentials the file was
+ * opened with, as cgroup core checks its files: an fd opened with the
+ * capability is a grant that a child without it may use, an fd opened
+ * without it gives nothing to a privileged writer. The
  * reserve goes to registered handler processes only, not to whoever holds
  * their eventfd. A cgroup delegated to an unprivileged user gives a handler
  * power over its own subtree and nothing else.
@@ -110,40 +113,121 @@ TEST(nobody_cannot_open_root_oom_notify)
 	EXPECT_EQ(before, oomh_stat(CG_ROOT, "handlers"));
 }
 
+/* CAP_SYS_RESOURCE in the effective set only, on or off (it stays permitted). */
+static int sys_resource_effective(int on)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	if (on)
+		d[0].effective |= 1u << CAP_SYS_RESOURCE;
+	else
+		d[0].effective &= ~(1u << CAP_SYS_RESOURCE);
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
 struct fd_write {
-	int fd;		/* memory.oom_notify, opened for write by root */
+	int fd;		/* root's memory.oom_notify, opened by root */
 	int efd;
+	int dfd;	/* root's memory.oom_delay_millisecs, opened by root */
+	long long handlers;	/* before the write */
 };
 
-/* errno of writing the eventfd's number to the inherited fd, 0 if done. */
+/*
+ * Register the eventfd through the inherited fd and set the root delay
+ * through the other: 0 if both were taken (this process is then a handler
+ * of the root), the errno of the first that failed, 200 if the count of
+ * handlers did not move.
+ */
 static int write_efd(void *arg)
 {
 	struct fd_write *a = arg;
 	char buf[16];
 	int n = snprintf(buf, sizeof(buf), "%d", a->efd);
 
-	return write(a->fd, buf, n) == n ? 0 : errno;
+	if (write(a->fd, buf, n) != n)
+		return errno;
+	if (oomh_stat(CG_ROOT, "handlers") != a->handlers + 1)
+		return 200;
+	if (write(a->dfd, "4321", 4) != 4)
+		return errno;
+	return 0;
 }
 
-TEST(root_fd_without_cap_sys_resource_gets_eperm)
+TEST(root_fds_opened_with_the_capability_work_without_it)
 {
+	long long delay = cg_read_num(CG_ROOT, "memory.oom_delay_millisecs");
 	struct fd_write a;
-	long long before = oomh_stat(CG_ROOT, "handlers");
+	char buf[32];
 
+	a.handlers = oomh_stat(CG_ROOT, "handlers");
 	a.fd = open(CG_ROOT "/memory.oom_notify", O_WRONLY | O_CLOEXEC);
-	ASSERT_LE(0, a.fd);
+	a.dfd = open(CG_ROOT "/memory.oom_delay_millisecs", O_WRONLY | O_CLOEXEC);
 	a.efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, a.fd);
+	ASSERT_LE(0, a.dfd);
 	ASSERT_LE(0, a.efd);
-	/* The capability is checked at write(), not at open(). */
-	EXPECT_EQ(EPERM, run_as(drop_sys_resource, write_efd, &a));
-	EXPECT_EQ(EPERM, run_as(become_nobody, write_efd, &a));
-	EXPECT_EQ(before, oomh_stat(CG_ROOT, "handlers"));
-	/* The same fd and eventfd work with the capability. */
-	EXPECT_EQ(0, write_efd(&a));
-	EXPECT_EQ(before + 1, oomh_stat(CG_ROOT, "handlers"));
+	/* The capability is the opener's: the fds carry it to the child. */
+	EXPECT_EQ(0, run_as(drop_sys_resource, write_efd, &a));
+	EXPECT_EQ(4321, cg_read_num(CG_ROOT, "memory.oom_delay_millisecs"));
+	EXPECT_EQ(a.handlers, oomh_stat_wait(CG_ROOT, "handlers", a.handlers, 2000));
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_delay_millisecs", "0"));
+	EXPECT_EQ(0, run_as(become_nobody, write_efd, &a));
+	EXPECT_EQ(4321, cg_read_num(CG_ROOT, "memory.oom_delay_millisecs"));
+	/* The registrant exited: its registration ended with it. */
+	EXPECT_EQ(a.handlers, oomh_stat_wait(CG_ROOT, "handlers", a.handlers, 2000));
+	snprintf(buf, sizeof(buf), "%lld", delay);
+	cg_write(CG_ROOT, "memory.oom_delay_millisecs", buf);
 	close(a.efd);
+	close(a.dfd);
 	close(a.fd);
-	EXPECT_EQ(before, oomh_stat_wait(CG_ROOT, "handlers", before, 2000));
+}
+
+/*
+ * The other way round: root's files opened without CAP_SYS_RESOURCE in
+ * the effective set (uid 0, so the open itself succeeds) are refused
+ * even when the writer has the capability by then: a privileged process
+ * writes nothing it was handed by a less privileged one.
+ */
+TEST(root_fds_opened_without_the_capability_are_refused)
+{
+	static const char *const files[] = {
+		"memory.oom_notify", "memory.oom_delay_millisecs",
+		"memory.oom_reserve_in_bytes",
+	};
+	long long handlers = oomh_stat(CG_ROOT, "handlers");
+	long long delay = cg_read_num(CG_ROOT, "memory.oom_delay_millisecs");
+	long long res = cg_read_num(CG_ROOT, "memory.oom_reserve_in_bytes");
+	int efd = eventfd(0, EFD_CLOEXEC), fd[3];
+	char val[3][16];
+	unsigned int i;
+
+	ASSERT_LE(0, efd);
+	snprintf(val[0], sizeof(val[0]), "%d", efd);
+	snprintf(val[1], sizeof(val[1]), "%d", 1234);
+	snprintf(val[2], sizeof(val[2]), "%s", "1M");
+	ASSERT_EQ(0, sys_resource_effective(0));
+	for (i = 0; i < 3; i++) {
+		char p[256];
+
+		snprintf(p, sizeof(p), "%s/%s", CG_ROOT, files[i]);
+		fd[i] = open(p, O_WRONLY | O_CLOEXEC);
+	}
+	ASSERT_EQ(0, sys_resource_effective(1));
+	for (i = 0; i < 3; i++) {
+		ASSERT_LE(0, fd[i]) TH_LOG("%s", files[i]);
+		errno = 0;
+		EXPECT_EQ(-1, write(fd[i], val[i], strlen(val[i])))
+			TH_LOG("%s took %s", files[i], val[i]);
+		EXPECT_EQ(EPERM, errno) TH_LOG("%s", files[i]);
+		close(fd[i]);
+	}
+	EXPECT_EQ(handlers, oomh_stat(CG_ROOT, "handlers"));
+	EXPECT_EQ(delay, cg_read_num(CG_ROOT, "memory.oom_delay_millisecs"));
+	EXPECT_EQ(res, cg_read_num(CG_ROOT, "memory.oom_reserve_in_bytes"));
+	close(efd);
 }
 
 FIXTURE(priv) {
