@@ -75,6 +75,18 @@ static long long min_watermarks(void)
 	return sum;
 }
 
+/* min_watermarks() once it is want, or its value after ms. */
+static long long min_watermarks_wait(long long want, int ms)
+{
+	long long got = min_watermarks();
+
+	for (; got != want && ms > 0; ms -= 10) {
+		usleep(10000);
+		got = min_watermarks();
+	}
+	return got;
+}
+
 static long long mem_total(void)
 {
 	static char buf[4096];
@@ -100,6 +112,7 @@ FIXTURE(rr) {
 	char *buf;		/* cap pages, faulted in only during episodes */
 	long long cap;		/* more than the free memory outside a reserve */
 	long long min0;		/* min watermarks with no reserve, pages */
+	long long min_imp;	/* the same once a handler is registered */
 	long long kills;
 	long long touched;	/* pages the handler faulted in */
 	long long charged;	/* reserve_charged when it stopped, bytes */
@@ -131,9 +144,10 @@ FIXTURE_SETUP(rr)
 	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_delay_millisecs", "30000"));
 	self->efd = oomh_new_handler(CG_ROOT);
 	ASSERT_LE(0, self->efd);
+	self->min_imp = min_watermarks();
 	self->kills = vmstat("oom_kill");
-	TH_LOG("min watermarks %lld pages; the handler may touch up to %lld",
-	       self->min0, self->cap);
+	TH_LOG("min watermarks %lld pages, %lld with a handler and the implicit reserve; the handler may touch up to %lld",
+	       self->min0, self->min_imp, self->cap);
 }
 
 FIXTURE_TEARDOWN(rr)
@@ -263,7 +277,36 @@ TEST_F(rr, reserve_raises_min_watermarks)
 	EXPECT_LE(want - 4, got);
 	EXPECT_GE(want, got);
 	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "0"));
-	EXPECT_EQ(self->min0, min_watermarks());
+	EXPECT_EQ(self->min_imp, min_watermarks());
+}
+
+#define IMPLICIT_PAGES (1 * MB / PAGE)
+
+/*
+ * With the reserve left at 0, a registered root handler still gets a
+ * small one, set aside in the watermarks while it is registered: it comes
+ * with the first registration, goes when the last one ends (its eventfd
+ * closed: the watermarks are set anew after a grace period), and a
+ * written reserve replaces it.
+ */
+TEST_F(rr, implicit_reserve_comes_and_goes_with_the_root_handlers)
+{
+	long long got = self->min_imp - self->min0;
+
+	TH_LOG("a root handler with the default reserve raised the min watermarks by %lld pages",
+	       got);
+	/* 1M, split by zone size: each zone's share rounds down. */
+	EXPECT_LE(IMPLICIT_PAGES - 4, got);
+	EXPECT_GE(IMPLICIT_PAGES, got);
+	close(self->efd);
+	self->efd = -1;
+	EXPECT_EQ(self->min0, min_watermarks_wait(self->min0, 2000));
+	self->efd = oomh_new_handler(CG_ROOT);
+	ASSERT_LE(0, self->efd);
+	EXPECT_EQ(self->min_imp, min_watermarks());
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "4M"));
+	EXPECT_LE(self->min0 + 4 * MB / PAGE - 4, min_watermarks());
+	EXPECT_GE(self->min0 + 4 * MB / PAGE, min_watermarks());
 }
 
 /*
@@ -335,7 +378,7 @@ TEST_F(rr, reserve_bound_is_a_quarter_of_lowmem)
 	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", val));
 	EXPECT_EQ(0, system("echo still works >/tmp/uoom-rr && cat /tmp/uoom-rr >/dev/null && rm /tmp/uoom-rr"));
 	EXPECT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "0"));
-	EXPECT_EQ(self->min0, min_watermarks());
+	EXPECT_EQ(self->min_imp, min_watermarks());
 }
 
 /*

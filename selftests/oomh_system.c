@@ -288,6 +288,85 @@ TEST_F_TIMEOUT(sys, waiters_do_not_reclaim_while_the_handler_acts, 180)
 }
 
 /*
+ * A minimal root handler with the defaults (issue #13 item 7): it
+ * registers, and nothing else: no reserve written, no mlockall. Told of
+ * the system OOM, it faults in a few fresh pages (its stack and heap, as
+ * any handler does when it wakes) and kills the hog. Its pages must come
+ * from the root's implicit reserve, which the kernel sets aside while a
+ * handler is registered and the reserve is left at 0; without it, its
+ * first fault in the episode is "the handler is out of memory" and the
+ * kernel kills at once.
+ */
+static int default_handler(void *arg)
+{
+	pid_t *hog = arg;
+	uint64_t n;
+	char *p;
+	int efd = eventfd(0, EFD_CLOEXEC), i;
+
+	if (efd < 0 || oomh_register(CG_ROOT, efd))
+		return 100;
+	*hog = 0;
+	__atomic_store_n(&hog[1], 1, __ATOMIC_SEQ_CST);	/* registered */
+	if (read(efd, &n, sizeof(n)) != sizeof(n))
+		return 101;
+	/* What it touches on waking: 16 fresh pages. */
+	p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 102;
+	for (i = 0; i < 16; i++)
+		p[i * 4096] = 1;
+	/* What that took of the reserve, reading it included (bytes). */
+	__atomic_store_n(&hog[3], oomh_stat(CG_ROOT, "reserve_charged"),
+			 __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&hog[0], __ATOMIC_SEQ_CST))
+		;
+	if (kill(__atomic_load_n(&hog[0], __ATOMIC_SEQ_CST), SIGKILL))
+		return 103;
+	/*
+	 * Stay registered until the hog is gone, as a handler does: an
+	 * episode whose last handler exits ends by fallback at once.
+	 */
+	while (!__atomic_load_n(&hog[2], __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return 0;
+}
+
+TEST_F_TIMEOUT(sys, default_root_handler_resolves_with_the_implicit_reserve, 120)
+{
+	long long fb0 = oomh_stat(CG_ROOT, "oom_fallback");
+	long long res0 = oomh_stat(CG_ROOT, "oom_resolved");
+	pid_t *shared, handler, hog;
+
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, shared);
+	/* The child is the only handler, with every setting but the delay. */
+	close(self->efd);
+	self->efd = -1;
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_reserve_in_bytes", "0"));
+	ASSERT_LT(0, cg_write(CG_ROOT, "memory.oom_delay_millisecs", "20000"));
+	shared[0] = shared[1] = shared[2] = shared[3] = 0;
+	handler = cg_spawn(self->cg, default_handler, shared);
+	ASSERT_LT(0, handler);
+	while (!__atomic_load_n(&shared[1], __ATOMIC_SEQ_CST))
+		usleep(1000);
+	hog = spawn_system_hog(self->cg);
+	__atomic_store_n(&shared[0], hog, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
+	__atomic_store_n(&shared[2], 1, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(0, cg_wait(handler));
+	TH_LOG("the default handler had taken %d bytes of the implicit reserve when it killed",
+	       shared[3]);
+	/* Resolved by the handler's kill: no kernel kill, no fallback. */
+	EXPECT_EQ(self->kills, vmstat("oom_kill"));
+	EXPECT_EQ(fb0, oomh_stat(CG_ROOT, "oom_fallback"));
+	EXPECT_EQ(res0 + 1, oomh_stat_wait(CG_ROOT, "oom_resolved", res0 + 1, 5000));
+	munmap(shared, 4096);
+}
+
+/*
  * A kernel allocation that may not fail runs into the episode: the KUnit
  * probe memcg_oomh_nofail (mm/memcontrol-oomh-kunit.c of the series), run
  * from debugfs, whose kthread allocates 32M with GFP_KERNEL | __GFP_NOFAIL
