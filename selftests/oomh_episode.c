@@ -55,31 +55,6 @@ static int pid_alive(pid_t pid)
 	return waitpid(pid, NULL, WNOHANG) == 0;
 }
 
-/*
- * Wait for the hog to die; *ms gets the milliseconds from the cgroup's
- * first "oom" event (memory.events, read every millisecond) to its death,
- * -1 if no OOM came first. Returns what cg_wait() would. Measured from the
- * OOM, not from the hog's start: filling 32M takes seconds on the debug
- * kernel when the host is busy, and says nothing of a delay.
- */
-static int wait_from_oom(const char *cg, pid_t hog, long long *ms)
-{
-	long long t_oom = -1;
-	int status;
-
-	*ms = -1;
-	for (;;) {
-		if (t_oom < 0 && cg_read_key(cg, "memory.events", "oom") > 0)
-			t_oom = now_ms();
-		if (waitpid(hog, &status, WNOHANG) == hog)
-			break;
-		usleep(1000);
-	}
-	if (t_oom >= 0)
-		*ms = now_ms() - t_oom;
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
-
 TEST_F(ep, notified_before_any_kill_and_kill_resolves)
 {
 	pid_t hog;
@@ -168,7 +143,7 @@ TEST_F(ep, delay_zero_notifies_and_kills_at_once)
 	pid_t hog;
 
 	hog = spawn_hog(self->cg, 128);
-	EXPECT_EQ(128 + SIGKILL, wait_from_oom(self->cg, hog, &ms));
+	EXPECT_EQ(128 + SIGKILL, oomh_wait_from_oom(self->cg, hog, &ms));
 	TH_LOG("hog killed %lld ms after its OOM", ms);
 	ASSERT_LE(0, ms) TH_LOG("the hog died before its OOM was seen");
 	EXPECT_GE(oomh_slack_ms(FALLBACK_SLACK_MS), ms);
@@ -191,7 +166,7 @@ TEST_F(ep, no_handler_left_means_no_delay)
 	ASSERT_EQ(0, oomh_stat_wait(self->cg, "handlers", 0, 2000));
 	ASSERT_LT(0, cg_write(self->cg, "memory.oom_delay_millisecs", "30000"));
 	hog = spawn_hog(self->cg, 128);
-	EXPECT_EQ(128 + SIGKILL, wait_from_oom(self->cg, hog, &ms));
+	EXPECT_EQ(128 + SIGKILL, oomh_wait_from_oom(self->cg, hog, &ms));
 	/* As delay_zero_notifies_and_kills_at_once: no 30 s wait. */
 	TH_LOG("hog killed %lld ms after its OOM", ms);
 	ASSERT_LE(0, ms) TH_LOG("the hog died before its OOM was seen");

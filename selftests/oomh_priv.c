@@ -503,16 +503,20 @@ TEST_F(deleg, delegatee_handles_its_own_subtree)
 static void oom_outside(struct __test_metadata *_metadata,
 			FIXTURE_DATA(deleg) *self, const char *limited)
 {
-	long long t0, dt;
+	long long dt;
 	pid_t hog;
 
 	ASSERT_LT(0, cg_write(limited, "memory.max", "32M"));
-	t0 = now_ms();
 	hog = cg_spawn(self->s, alloc_anon, (void *)(uintptr_t)(128 * MB));
-	EXPECT_EQ(128 + SIGKILL, cg_wait(hog));
-	dt = now_ms() - t0;
-	TH_LOG("%s OOM: hog killed after %lld ms", limited, dt);
-	EXPECT_GT(3000, dt);	/* the delegatee's delay is 5000 ms */
+	EXPECT_EQ(128 + SIGKILL, oomh_wait_from_oom(limited, hog, &dt));
+	TH_LOG("%s OOM: hog killed %lld ms after it", limited, dt);
+	ASSERT_LE(0, dt) TH_LOG("the hog died before its OOM was seen");
+	/*
+	 * Under the delegatee's delay (5000 ms), on both kernels. Measured
+	 * from the OOM; from the hog's start it was 6222 ms on the debug
+	 * kernel with a busy host, nearly all of it the fill.
+	 */
+	EXPECT_GT(3000, dt);
 	EXPECT_LE(1, cg_read_key(limited, "memory.events", "oom_kill"));
 	EXPECT_EQ(0, notified(self->rep[0], 200));
 	EXPECT_EQ(0, oomh_stat(self->c, "oom_episodes"));
