@@ -300,7 +300,7 @@ for mem in "${mems[@]}"; do
 		-drive file="$work/scratch.img",if=virtio,format=raw \
 		-drive file="$work/swap.img",if=virtio,format=raw \
 		-kernel "$bzimage" -initrd "$work/initramfs.cpio.gz" \
-		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot kmemleak.verbose=1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }${margs}UOOM_SMP=$smp UOOM_SERIES=$series UOOM_VARIANT=$variant UOOM_TESTS=$(
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=8M kasan_multi_shot no5lvl kmemleak.verbose=1 ${UOOM_KERNEL_ARGS:+$UOOM_KERNEL_ARGS }${margs}UOOM_SMP=$smp UOOM_SERIES=$series UOOM_VARIANT=$variant UOOM_TESTS=$(
 			IFS=,
 			echo "${names[*]}"
 		)" &
